@@ -141,7 +141,7 @@ bench: deps all
 	$(PYTHON) tests/bench.py --build $(B)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/yubin $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(PREFIX)/lib/yubin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/usr/sbin
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/lib/yubin/
 	ln -sf $(PREFIX)/lib/yubin/yubin-setup $(DESTDIR)$(PREFIX)/sbin/yubin-setup
 	$(DESTDIR)$(PREFIX)/lib/yubin/yubin-setup --standard-ports $(ROOT)
