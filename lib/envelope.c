@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-int env_addr_ok(const char *s, size_t n, int *code)
+int envelope_addr_ok(const char *s, size_t n, int *code)
 {
   size_t i;
   if (n > ENV_ADDR_MAX) { *code = ENV_E_TOOLONG; return 0; }
@@ -31,14 +31,14 @@ static int record(const char *buf, size_t n, size_t *pos, char *type, const char
   nul = memchr(buf + p, 0, alen);
   if (!nul) return alen > ENV_ADDR_MAX ? ENV_E_TOOLONG : ENV_E_TRUNC;
   alen = (size_t)(nul - (buf + p));
-  if (!env_addr_ok(buf + p, alen, &code)) return code;
+  if (!envelope_addr_ok(buf + p, alen, &code)) return code;
   *a = buf + p;
   *len = alen;
   *pos = p + alen + 1;
   return ENV_OK;
 }
 
-static int parse_wire(const char *buf, size_t n, size_t start, envelope *e)
+static int parse_wire(const char *buf, size_t n, size_t start, envelope_view *e)
 {
   size_t pos = start;
   const char *a;
@@ -69,7 +69,7 @@ static int parse_wire(const char *buf, size_t n, size_t start, envelope *e)
   return ENV_OK;
 }
 
-int env_parse(const char *buf, size_t n, envelope *e)
+int envelope_parse(const char *buf, size_t n, envelope_view *e)
 {
   memset(e, 0, sizeof *e);
   return parse_wire(buf, n, 0, e);
@@ -96,7 +96,7 @@ static int id_line(const char *buf, size_t n, size_t *pos, char letter, unsigned
   return 1;
 }
 
-int env_parse_file(const char *buf, size_t n, envelope *e)
+int envelope_parse_file(const char *buf, size_t n, envelope_view *e)
 {
   size_t pos = 0;
   memset(e, 0, sizeof *e);
@@ -105,7 +105,7 @@ int env_parse_file(const char *buf, size_t n, envelope *e)
   return parse_wire(buf, n, pos, e);
 }
 
-int env_rcpt_next(const envelope *e, size_t *pos, const char **addr, size_t *len)
+int envelope_rcpt_next(const envelope_view *e, size_t *pos, const char **addr, size_t *len)
 {
   const char *p, *nul;
   if (*pos >= e->rcpts_len) return 0;
@@ -118,7 +118,7 @@ int env_rcpt_next(const envelope *e, size_t *pos, const char **addr, size_t *len
   return 1;
 }
 
-const char *env_strerror(int code)
+const char *envelope_strerror(int code)
 {
   switch (code) {
   case ENV_OK: return "ok";
@@ -136,21 +136,21 @@ const char *env_strerror(int code)
 static int put(sa *out, char type, const char *s, size_t n)
 {
   int code;
-  if (!env_addr_ok(s, n, &code)) { errno = EINVAL; return 0; }
+  if (!envelope_addr_ok(s, n, &code)) { errno = EINVAL; return 0; }
   return sa_catc(out, type) && sa_catb(out, s, n) && sa_catc(out, 0);
 }
 
-int env_put_sender(sa *out, const char *s, size_t n) { return put(out, 'F', s, n); }
+int envelope_put_sender(sa *out, const char *s, size_t n) { return put(out, 'F', s, n); }
 
-int env_put_rcpt(sa *out, const char *s, size_t n)
+int envelope_put_rcpt(sa *out, const char *s, size_t n)
 {
   if (n == 0) { errno = EINVAL; return 0; }
   return put(out, 'T', s, n);
 }
 
-int env_put_end(sa *out) { return sa_catc(out, 0); }
+int envelope_put_end(sa *out) { return sa_catc(out, 0); }
 
-int env_put_ids(sa *out, unsigned long long uid, unsigned long long pid)
+int envelope_put_ids(sa *out, unsigned long long uid, unsigned long long pid)
 {
   return sa_catc(out, 'u') && sa_catu(out, uid) && sa_catc(out, 0) &&
          sa_catc(out, 'p') && sa_catu(out, pid) && sa_catc(out, 0);

@@ -36,36 +36,36 @@
 #define ENV_E_TRAILING 6   /* bytes after the final empty record */
 #define ENV_E_ID       7   /* bad u or p line (file form) */
 
-typedef struct envelope {
+typedef struct envelope_view {
   const char *sender;     /* into the input; sender_len 0 = null sender */
   size_t sender_len;
-  const char *rcpts;      /* first T record (its 'T'), for env_rcpt_next */
+  const char *rcpts;      /* first T record (its 'T'), for envelope_rcpt_next */
   size_t rcpts_len;       /* bytes of all T records */
   size_t nrcpt;
   size_t wire_len;        /* bytes of the wire form, final \0 included */
   /* file form only (else 0): */
   unsigned long long uid, pid;
-} envelope;
+} envelope_view;
 
 /* Parses the wire form: all of n bytes.  Returns ENV_OK or an ENV_E_ code. */
-int env_parse(const char *buf, size_t n, envelope *e);
+int envelope_parse(const char *buf, size_t n, envelope_view *e);
 /* Parses the file form: all of n bytes. */
-int env_parse_file(const char *buf, size_t n, envelope *e);
+int envelope_parse_file(const char *buf, size_t n, envelope_view *e);
 /* Walks the recipients of a parsed envelope: start with *pos = 0.
  * Returns 1 with *addr and *len set, 0 after the last. */
-int env_rcpt_next(const envelope *e, size_t *pos, const char **addr, size_t *len);
+int envelope_rcpt_next(const envelope_view *e, size_t *pos, const char **addr, size_t *len);
 /* A short English description of an ENV_ code (static). */
-const char *env_strerror(int code);
+const char *envelope_strerror(int code);
 /* 1 if s (n bytes) is acceptable as an envelope address (length, bytes);
  * otherwise 0 with *code set to ENV_E_TOOLONG or ENV_E_FORMAT. */
-int env_addr_ok(const char *s, size_t n, int *code);
+int envelope_addr_ok(const char *s, size_t n, int *code);
 
 /* Writers: append one record, the final record, or the u-p prefix.
- * Return 1, or 0 with errno (EINVAL for an address env_addr_ok refuses, or
+ * Return 1, or 0 with errno (EINVAL for an address envelope_addr_ok refuses, or
  * an empty recipient; the sa's errors). */
-int env_put_sender(sa *out, const char *s, size_t n);
-int env_put_rcpt(sa *out, const char *s, size_t n);
-int env_put_end(sa *out);
-int env_put_ids(sa *out, unsigned long long uid, unsigned long long pid);
+int envelope_put_sender(sa *out, const char *s, size_t n);
+int envelope_put_rcpt(sa *out, const char *s, size_t n);
+int envelope_put_end(sa *out);
+int envelope_put_ids(sa *out, unsigned long long uid, unsigned long long pid);
 
 #endif

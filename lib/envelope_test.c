@@ -4,33 +4,33 @@
 #include "envelope.h"
 #include "test.h"
 
-#define P(lit, e) env_parse(lit, sizeof lit - 1, e)
-#define PF(lit, e) env_parse_file(lit, sizeof lit - 1, e)
+#define P(lit, e) envelope_parse(lit, sizeof lit - 1, e)
+#define PF(lit, e) envelope_parse_file(lit, sizeof lit - 1, e)
 
 TEST(good)
 {
-  envelope e;
+  envelope_view e;
   size_t pos = 0, len;
   const char *a;
   CHECK(P("Fa@b\0Tc@d\0Te@f\0\0", &e) == ENV_OK);
   CHECK(e.sender_len == 3 && memcmp(e.sender, "a@b", 3) == 0);
   CHECK(e.nrcpt == 2);
   CHECK(e.wire_len == 16);
-  CHECK(env_rcpt_next(&e, &pos, &a, &len) && len == 3 && memcmp(a, "c@d", 3) == 0);
-  CHECK(env_rcpt_next(&e, &pos, &a, &len) && len == 3 && memcmp(a, "e@f", 3) == 0);
-  CHECK(!env_rcpt_next(&e, &pos, &a, &len));
+  CHECK(envelope_rcpt_next(&e, &pos, &a, &len) && len == 3 && memcmp(a, "c@d", 3) == 0);
+  CHECK(envelope_rcpt_next(&e, &pos, &a, &len) && len == 3 && memcmp(a, "e@f", 3) == 0);
+  CHECK(!envelope_rcpt_next(&e, &pos, &a, &len));
 }
 
 TEST(null_sender)
 {
-  envelope e;
+  envelope_view e;
   CHECK(P("F\0Tx@y\0\0", &e) == ENV_OK);
   CHECK(e.sender_len == 0 && e.nrcpt == 1);
 }
 
 TEST(bad)
 {
-  envelope e;
+  envelope_view e;
   CHECK(P("", &e) == ENV_E_TRUNC);
   CHECK(P("Fa@b\0", &e) == ENV_E_TRUNC);
   CHECK(P("Fa@b\0Tc@d\0", &e) == ENV_E_TRUNC);
@@ -49,7 +49,7 @@ TEST(bad)
 
 TEST(lengths)
 {
-  envelope e;
+  envelope_view e;
   char *buf = malloc(ENV_ADDR_MAX + 20);
   size_t n;
   /* exactly ENV_ADDR_MAX is fine */
@@ -57,35 +57,35 @@ TEST(lengths)
   buf[n++] = 'F'; buf[n++] = 0; buf[n++] = 'T';
   memset(buf + n, 'x', ENV_ADDR_MAX); n += ENV_ADDR_MAX;
   buf[n++] = 0; buf[n++] = 0;
-  CHECK(env_parse(buf, n, &e) == ENV_OK);
+  CHECK(envelope_parse(buf, n, &e) == ENV_OK);
   /* one more is "too long", also when the input stops in the address */
   n = 0;
   buf[n++] = 'F'; buf[n++] = 0; buf[n++] = 'T';
   memset(buf + n, 'x', ENV_ADDR_MAX + 1); n += ENV_ADDR_MAX + 1;
-  CHECK(env_parse(buf, n, &e) == ENV_E_TOOLONG);
+  CHECK(envelope_parse(buf, n, &e) == ENV_E_TOOLONG);
   buf[n++] = 0; buf[n++] = 0;
-  CHECK(env_parse(buf, n, &e) == ENV_E_TOOLONG);
+  CHECK(envelope_parse(buf, n, &e) == ENV_E_TOOLONG);
   free(buf);
 }
 
 TEST(too_many)
 {
   sa s = SA_ZERO;
-  envelope e;
+  envelope_view e;
   size_t i;
-  CHECK(env_put_sender(&s, "", 0));
-  for (i = 0; i < ENV_RCPT_MAX; i++) CHECK(env_put_rcpt(&s, "r@x", 3));
-  CHECK(env_put_end(&s));
-  CHECK(env_parse(s.s, s.len, &e) == ENV_OK && e.nrcpt == ENV_RCPT_MAX);
+  CHECK(envelope_put_sender(&s, "", 0));
+  for (i = 0; i < ENV_RCPT_MAX; i++) CHECK(envelope_put_rcpt(&s, "r@x", 3));
+  CHECK(envelope_put_end(&s));
+  CHECK(envelope_parse(s.s, s.len, &e) == ENV_OK && e.nrcpt == ENV_RCPT_MAX);
   s.len--;
-  CHECK(env_put_rcpt(&s, "r@x", 3) && env_put_end(&s));
-  CHECK(env_parse(s.s, s.len, &e) == ENV_E_TOOMANY);
+  CHECK(envelope_put_rcpt(&s, "r@x", 3) && envelope_put_end(&s));
+  CHECK(envelope_parse(s.s, s.len, &e) == ENV_E_TOOMANY);
   sa_free(&s);
 }
 
 TEST(file_form)
 {
-  envelope e;
+  envelope_view e;
   CHECK(PF("u1000\0p4242\0Fa@b\0Tc@d\0\0", &e) == ENV_OK);
   CHECK(e.uid == 1000 && e.pid == 4242 && e.nrcpt == 1);
   CHECK(PF("u0\0p1\0F\0Tc@d\0\0", &e) == ENV_OK && e.uid == 0);
@@ -101,16 +101,16 @@ TEST(file_form)
 TEST(writer)
 {
   sa s = SA_ZERO;
-  envelope e;
-  CHECK(env_put_ids(&s, 7, 99));
-  CHECK(env_put_sender(&s, "a@b", 3));
-  CHECK(env_put_rcpt(&s, "c@d", 3));
-  CHECK(!env_put_rcpt(&s, "", 0));
-  CHECK(!env_put_rcpt(&s, "c\n@d", 4));
-  CHECK(env_put_end(&s));
+  envelope_view e;
+  CHECK(envelope_put_ids(&s, 7, 99));
+  CHECK(envelope_put_sender(&s, "a@b", 3));
+  CHECK(envelope_put_rcpt(&s, "c@d", 3));
+  CHECK(!envelope_put_rcpt(&s, "", 0));
+  CHECK(!envelope_put_rcpt(&s, "c\n@d", 4));
+  CHECK(envelope_put_end(&s));
   CHECK(s.len == 18 && memcmp(s.s, "u7\0p99\0Fa@b\0Tc@d\0\0", 18) == 0);
-  CHECK(env_parse_file(s.s, s.len, &e) == ENV_OK && e.uid == 7 && e.pid == 99);
-  CHECK_STR(env_strerror(ENV_E_TOOLONG), "address too long");
+  CHECK(envelope_parse_file(s.s, s.len, &e) == ENV_OK && e.uid == 7 && e.pid == 99);
+  CHECK_STR(envelope_strerror(ENV_E_TOOLONG), "address too long");
   sa_free(&s);
 }
 
