@@ -115,8 +115,13 @@ static token lex(lexer *lx)
     char close = c == '"' ? '"' : ']';
     for (lx->i++; lx->i < lx->n; lx->i++) {
       char d = lx->s[lx->i];
-      if (d == '\\') { lx->i++; continue; }
-      if (d == close) break;
+      if (d == '\\' && lx->i + 1 < lx->n) d = lx->s[++lx->i];
+      else if (d == close) break;
+      if (((unsigned char)d < 0x20 && d != '\t' && d != '\r' && d != '\n') || d == 0x7f) {
+        lx->why = "control character in address";
+        t.type = T_ERR;
+        return t;
+      }
       if (c == '[' && (d == '[')) break;
     }
     if (lx->i >= lx->n || lx->s[lx->i] != close) {

@@ -97,6 +97,8 @@ TEST(errors)
   CHECK_STR(parse("@b", 0), "ERR: expected an address");
   CHECK_STR(parse("a@b)", 0), "ERR: unexpected character");
   CHECK_STR(parse("a\x01@b", 0), "ERR: bad character in address");
+  CHECK_STR(parse("\"a\x01\"@b", 0), "ERR: control character in address");
+  CHECK_STR(parse("\"a\\\x01\"@b", 0), "ERR: control character in address");
   CHECK_STR(parse("(((((((((((((((((((((((((((((((((((x)))))))))))))))))))))))))))))))))) a@b", 0),
             "ERR: comments nested too deeply");
 }
