@@ -168,6 +168,52 @@ static int read_header(msgfilter *mf, sa *hdr)
   }
 }
 
+typedef struct rcpt_ref { const char *s; size_t i; } rcpt_ref;
+
+static int cmp_ref(const void *a, const void *b)
+{
+  const rcpt_ref *x = a, *y = b;
+  int c = strcmp(x->s, y->s);
+  if (c) return c;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Removes repeated recipients (the same address on the command line and in
+ * To:, say), keeping the first of each in its place.  Returns the new count. */
+static size_t dedup_rcpts(sa *r, size_t count)
+{
+  rcpt_ref *refs;
+  unsigned char *drop;
+  sa out = SA_ZERO;
+  size_t i, p, kept = 0;
+  if (count < 2) return count;
+  refs = calloc(count, sizeof *refs);
+  drop = calloc(count, 1);
+  if (!refs || !drop) die_sys(EX_OSERR, "out of memory");
+  for (i = 0, p = 0; i < count; i++) {
+    refs[i].s = r->s + p;
+    refs[i].i = i;
+    p += strlen(r->s + p) + 1;
+  }
+  qsort(refs, count, sizeof *refs, cmp_ref);
+  for (i = 1; i < count; i++)
+    if (!strcmp(refs[i].s, refs[i - 1].s)) drop[refs[i].i] = 1;
+  out.cap = r->cap;
+  for (i = 0, p = 0; i < count; i++) {
+    size_t len = strlen(r->s + p) + 1;
+    if (!drop[i]) {
+      if (!sa_catb(&out, r->s + p, len)) die_sys(EX_OSERR, "out of memory");
+      kept++;
+    }
+    p += len;
+  }
+  free(refs);
+  free(drop);
+  sa_free(r);
+  *r = out;
+  return kept;
+}
+
 static void check_rcpts(const sa *r, size_t count)
 {
   size_t p = 0, i;
@@ -312,6 +358,7 @@ int main(int argc, char **argv)
 
   /* the envelope */
   if (nrcpt == 0) die(EX_DATAERR, "no recipients");
+  nrcpt = dedup_rcpts(&rcpts, nrcpt);
   if (nrcpt > ENV_RCPT_MAX) die(EX_DATAERR, "too many recipients");
   check_rcpts(&rcpts, nrcpt);
   env.cap = ENV_WIRE_MAX;

@@ -287,6 +287,12 @@ class Sendmail(QueueTestBase):
         self.assertIn(b"Cc: carl@example.net,\n\tdora@example.net\n", mess)
         self.assertEqual(header_of(mess).count(b"From:"), 1)
 
+    def test_repeated_recipients_once(self):
+        p = self.sendmail(["-t", "b@example.com", "a@example.com"],
+                          "To: a@example.com, c@example.com\nCc: b@example.com\n\nb\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(envelope_of(self.only_message()[1])[3], ["b@example.com", "a@example.com", "c@example.com"])
+
     def test_bcc_removed_without_t(self):
         p = self.sendmail(["x@example.com"], "Bcc: secret@example.com\nSubject: s\n\nb\n")
         self.assertEqual(p.returncode, 0, p.stderr)
