@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 
   {
     int f[2] = { ls_in[0], ls_out[1] }, t[2] = { 0, 1 };
-    pids[C_LSPAWN] = spawn(C_LSPAWN, 0, 0, f, t, 2, parent);
+    pids[C_LSPAWN] = spawn(C_LSPAWN, instance_is_root() ? 0 : su, instance_is_root() ? 0 : sg, f, t, 2, parent);
   }
   {
     int f[2] = { rs_in[0], rs_out[1] }, t[2] = { 0, 1 };
@@ -131,7 +131,6 @@ int main(int argc, char **argv)
     int t[6] = { 4, 5, 6, 7, 8, 9 };
     pids[C_SEND] = spawn(C_SEND, su, sg, f, t, 6, parent);
   }
-  if (!instance_is_root()) { /* lspawn ran as the caller anyway */ }
   close(3);
   close(ls_in[0]); close(ls_in[1]); close(ls_out[0]); close(ls_out[1]);
   close(rs_in[0]); close(rs_in[1]); close(rs_out[0]); close(rs_out[1]);
