@@ -816,11 +816,14 @@ static void ensure_dirs(void)
   size_t i;
   int b;
   for (i = 0; i < 4; i++) {
-    if (mkdir(dirs[i], 0700) != 0 && errno != EEXIST) die_sys(111, "unable to create queue/%s", dirs[i]);
+    struct stat st;
+    if (mkdir(dirs[i], 0700) != 0 && errno != EEXIST && stat(dirs[i], &st) != 0)
+      die_sys(111, "unable to create queue/%s", dirs[i]);
     for (b = 0; b < 256; b++) {
       char d[16];
       snprintf(d, sizeof d, "%s/%02x", dirs[i], b);
-      if (mkdir(d, 0700) != 0 && errno != EEXIST) die_sys(111, "unable to create queue/%s", d);
+      if (mkdir(d, 0700) != 0 && errno != EEXIST && stat(d, &st) != 0)
+        die_sys(111, "unable to create queue/%s", d);
     }
   }
 }

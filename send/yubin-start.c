@@ -144,11 +144,10 @@ int main(int argc, char **argv)
         if (pids[i] != p) continue;
         pids[i] = 0;
         alive--;
+        if (WIFSIGNALED(st)) log_info("%s killed by signal %d", names[i], WTERMSIG(st));
+        else log_info("%s exited %d", names[i], WEXITSTATUS(st));
         if (!stopping) {
-          if (WIFSIGNALED(st)) log_warn("%s killed by signal %d; restarting the group", names[i], WTERMSIG(st));
-          else log_warn("%s exited %d; restarting the group", names[i], WEXITSTATUS(st));
-        }
-        if (!stopping) {
+          log_warn("a delivery program ended; stopping the group so it restarts");
           stopping = 1;
           if (pids[C_SEND]) kill(pids[C_SEND], SIGTERM);
         }
