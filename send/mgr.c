@@ -58,6 +58,7 @@ typedef struct msg {
   unsigned char cleaning;/* todo removal asked for, not yet confirmed */
   unsigned char dead;    /* finished (or ignored): kept only while referenced */
   unsigned char inhash;
+  unsigned char finishing; /* removal of mess/ asked for */
   int refs;              /* heap entries */
 } msg;
 
@@ -286,13 +287,20 @@ static void clean_request(char op, const char *id)
   if (!chan_put(&G.cln, r, QUEUE_ID_LEN + 1)) die(111, "out of memory");
 }
 
+/* The message file goes first, info/ last (when yubin-clean confirms): a
+ * crash in between leaves an info file alone, which a restart finishes. */
 static void maybe_finish(msg *m)
 {
+  if (m->dead || m->finishing || m->has[0] || m->has[1] || m->bounce || m->busy[0] || m->busy[1]) return;
+  m->finishing = 1;
+  clean_request('m', m->id);
+}
+
+static void finished(msg *m)
+{
   char p[64];
-  if (m->dead || m->has[0] || m->has[1] || m->bounce || m->busy[0] || m->busy[1]) return;
   path_of(p, sizeof p, "info", m->id);
   if (unlink(p) != 0 && errno != ENOENT) { warn_sys("%s unable to remove %s", m->id, p); return; }
-  clean_request('m', m->id);
   log_info("%s done", m->id);
   m->dead = 1;
   msg_release(m);
@@ -929,9 +937,14 @@ static void handle_clean(const char *data, size_t len)
     die(111, "protocol error: bad reply from yubin-clean");
   memcpy(id, data + 2, QUEUE_ID_LEN);
   id[QUEUE_ID_LEN] = 0;
-  if (data[1] != 't') return;
   m = msg_find(id);
   if (!m) return;
+  if (data[1] == 'm') {
+    if (!m->finishing || m->dead) return;
+    if (data[0] == '+') finished(m);
+    else log_warn("%s message file not removed; will retry at the next start", id);
+    return;
+  }
   if (data[0] == '-') return;   /* stays "cleaning": never taken in twice */
   m->cleaning = 0;
   msg_release(m);
