@@ -1,7 +1,7 @@
 """A minimal instance for running yubin-local as a black box, as yubin-lspawn
 would: the program copied into ROOT/bin, ROOT/accounts/accounts.cdb written
 here in the cdb format (doc/accounts.md), ROOT/mail/DOMAIN/ACCOUNT homes."""
-import os, pwd, shutil, struct, subprocess, tempfile
+import glob, os, pwd, shutil, struct, subprocess, tempfile
 
 BUILD = os.environ.get("YUBIN_BUILD") or os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "san")
@@ -63,6 +63,26 @@ class LocalInstance:
         self.accounts = {}
         self.aliases = {}
         self.control("me", "mx.example.test\n")
+
+    def make_queue(self):
+        """The queue directories of doc/queue.md, owned by the delivering user
+        (yubin-queue is not setuid in this minimal instance)."""
+        for d in ("mess", "intd", "todo"):
+            for b in range(256):
+                p = self.path("queue", d, "%02x" % b)
+                os.makedirs(p, exist_ok=True)
+                if os.geteuid() == 0:
+                    os.chown(p, self.uid, self.gid)
+        os.makedirs(self.path("queue", "lock"), exist_ok=True)
+
+    def queued(self):
+        """[(envelope bytes, message bytes)] of every committed message."""
+        out = []
+        for todo in sorted(glob.glob(self.path("queue", "todo", "*", "*"))):
+            b, i = todo.split(os.sep)[-2:]
+            with open(todo, "rb") as f, open(self.path("queue", "mess", b, i), "rb") as g:
+                out.append((f.read(), g.read()))
+        return out
 
     def close(self):
         if not os.environ.get("YUBIN_KEEP"):

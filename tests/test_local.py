@@ -301,11 +301,17 @@ class LocalBase:
         home = self.account("realq")
         targets = [f"r{n}@example.net" for n in range(10)]
         self.inst.write_home_file(home, ".yubin", "".join(f"&{t}\n" for t in targets))
-        qdir = self.inst.path("queue")
-        if not os.path.isdir(qdir):
-            self.skipTest("no queue directory in this minimal instance")
+        self.inst.make_queue()
+        before = len(self.inst.queued())
         code, status, err = self.run_local("realq@example.com")
         self.assertEqual(code, 0, status + err)
+        q = self.inst.queued()
+        self.assertEqual(len(q), before + 1)
+        env, mess = [x for x in q if b"Tr0@example.net" in x[0]][0]
+        self.assertIn(b"\0Fsender@example.org\0" + b"".join(b"T" + t.encode() + b"\0" for t in targets) + b"\0",
+                      env)
+        self.assertIn(b"Delivered-To: realq@example.com\nFrom: a@example.org\n", mess)
+        self.assertTrue(mess.endswith(b"\nline one\nFrom the start\n>From quoted\n"), mess[-60:])
 
 
 class LocalAsInvoker(LocalBase, unittest.TestCase):
