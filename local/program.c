@@ -115,14 +115,14 @@ void deliver_program(const char *cmd, char *const env[], const char *prefix, siz
     struct pollfd p[2];
     nfds_t np = 0;
     long long left = deadline - now_ms();
-    int ifd = -1, ofd = -1;
+    int ofd = -1;
     if (left <= 0) { timedout = 1; break; }
     if (feeding) {
       int fr = feed(&f, in[1]);
       if (fr <= 0) { close(in[1]); feeding = 0; }
       if (fr < 0) { kill(-pid, SIGKILL); break; }
     }
-    if (feeding) { p[np].fd = in[1]; p[np].events = POLLOUT; ifd = (int)np++; }
+    if (feeding) { p[np].fd = in[1]; p[np].events = POLLOUT; np++; }
     if (reading) { p[np].fd = op[0]; p[np].events = POLLIN; ofd = (int)np++; }
     if (np == 0) {
       /* Everything closed: wait for the exit, polling the clock. */
@@ -133,7 +133,6 @@ void deliver_program(const char *cmd, char *const env[], const char *prefix, siz
       continue;
     }
     if (poll(p, np, left > 1000 ? 1000 : (int)left) < 0 && errno != EINTR) break;
-    (void)ifd;
     if (ofd >= 0 && (p[ofd].revents & (POLLIN | POLLHUP | POLLERR))) {
       char buf[4096];
       ssize_t n = read(op[0], buf, sizeof buf);
