@@ -35,17 +35,32 @@ static int printable(const char *s)
   return 1;
 }
 
+/* Lower-cases RECIPIENT into rcpt and splits it at its last '@'. */
+static int split_rcpt(const char *arg, char *rcpt, char *local, char *host)
+{
+  size_t n = strlen(arg), ll;
+  const char *at = strrchr(arg, '@');
+  if (n > ADDR_MAX || !at || at == arg || !at[1] || !printable(arg)) return 0;
+  ll = (size_t)(at - arg);
+  if (ll > ADDR_LOCAL_MAX || n - ll - 1 > ADDR_DOMAIN_MAX) return 0;
+  addr_lower(rcpt, arg, n);
+  rcpt[n] = 0;
+  memcpy(local, rcpt, ll);
+  local[ll] = 0;
+  memcpy(host, rcpt + ll + 1, n - ll);
+  return 1;
+}
+
 int main(int argc, char **argv)
 {
-  static char rcpt[ADDR_MAX + 1], rpline[ADDR_MAX + 32], dtline[ADDR_MAX + 32], home[4096], name[128];
+  static char rcpt[ADDR_MAX + 1], local[ADDR_LOCAL_MAX + 1], host[ADDR_DOMAIN_MAX + 1], rpline[ADDR_MAX + 32], dtline[ADDR_MAX + 32], home[4096], name[128];
   static dotfile_line lines[DOTFILE_DELIVERIES_MAX];
   static char targets[64 << 10];
   accounts_db db;
   acct_entry e;
   result r = { RES_TEMP, "4.3.0 internal error" };
   sa head = SA_ZERO, file = SA_ZERO;
-  char *at;
-  size_t n, nlines = 0;
+  size_t nlines = 0;
   dotfile_error derr;
   job j;
   int got;
@@ -56,17 +71,10 @@ int main(int argc, char **argv)
     finish(&r);
   }
   qid = argv[1];
-  n = strlen(argv[3]);
-  at = strrchr(argv[3], '@');
-  if (n > ADDR_MAX || !at || at == argv[3] || !at[1] || !printable(argv[3]) ||
-      (size_t)(at - argv[3]) > ADDR_LOCAL_MAX || strlen(at + 1) > ADDR_DOMAIN_MAX ||
-      strlen(argv[2]) > ADDR_MAX || !printable(argv[2])) {
+  if (!split_rcpt(argv[3], rcpt, local, host) || strlen(argv[2]) > ADDR_MAX || !printable(argv[2])) {
     result_set(&r, RES_PERM, "5.1.3 bad sender or recipient address");
     finish(&r);
   }
-  addr_lower(rcpt, argv[3], n);
-  rcpt[n] = 0;
-  rcpt[at - argv[3]] = 0;          /* rcpt = local part, rcpt + ... = domain, until restored */
 
   memset(&j, 0, sizeof j);
   j.qid = qid;
@@ -78,21 +86,12 @@ int main(int argc, char **argv)
 
   got = accounts_open(&db, 0);
   if (got < 0) { result_sys(&r, "unable to open the accounts database", errno); finish(&r); }
-  if (accounts_resolve(&db, rcpt, rcpt + (at - argv[3]) + 1, &e) < 0) {
+  if (accounts_resolve(&db, local, host, &e) < 0) {
     result_sys(&r, "unable to read the accounts database", errno);
     finish(&r);
   }
-  {
-    static char local[ADDR_LOCAL_MAX + 1], host[ADDR_DOMAIN_MAX + 1];
-    size_t ll = (size_t)(at - argv[3]);
-    memcpy(local, rcpt, ll);
-    local[ll] = 0;
-    memcpy(host, rcpt + ll + 1, n - ll - 1);
-    host[n - ll - 1] = 0;
-    rcpt[at - argv[3]] = '@';
-    j.local = local;
-    j.host = host;
-  }
+  j.local = local;
+  j.host = host;
   j.rcpt = rcpt;
   j.ext = e.ext;
   j.user = e.account;
