@@ -77,8 +77,7 @@ const char *log_safe(const char *s, char *out, unsigned long n)
   return out;
 }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__has_feature)
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#ifdef YUBIN_SAN
 #include <unistd.h>
 /* Sanitizer builds (make check): LeakSanitizer cannot inspect a setuid
  * process (it is not dumpable), so leak checks are off there. */
@@ -87,5 +86,4 @@ const char *__asan_default_options(void)
 {
   return getuid() != geteuid() ? "detect_leaks=0" : "";
 }
-#endif
 #endif
