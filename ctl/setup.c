@@ -219,7 +219,7 @@ static int make_bin(const setup_opts *o, const setup_ids *ids)
     if (strncmp(de->d_name, "yubin", 5) != 0 || strchr(de->d_name, '.')) continue;
     if ((size_t)snprintf(src, sizeof src, "%s/%s", self, de->d_name) >= sizeof src) continue;
     if (stat(src, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) continue;
-    if (ids->root && !strcmp(de->d_name, "yubin-queue")) { mode = 04711; u = ids->q; g = ids->yubin; }
+    if (ids->root && !strcmp(de->d_name, "yubin-queue")) { mode = 06711; u = ids->q; g = ids->yubin; }
     if (ids->root && !strcmp(de->d_name, "yubin-auth")) { mode = 04750; u = 0; g = ids->gd; }
     if ((size_t)snprintf(path, sizeof path, "%s/%s", bin, de->d_name) >= sizeof path) continue;
     if (strcmp(self, bin) == 0) {
