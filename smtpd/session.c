@@ -1,0 +1,619 @@
+#include "session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "datefmt.h"
+#include "log.h"
+
+/* ---- replies: every reply goes through reply() ------------------------- */
+
+static void flush_out(session *s)
+{
+  if (s->outn && !s->outerr && !write_all(s->out, s->outbuf, s->outn)) s->outerr = 1;
+  s->outn = 0;
+}
+
+/* One reply line "CODE[-| ]X.Y.Z text"; the code and enhanced code are part of fmt. */
+__attribute__((format(printf, 2, 3)))
+static void reply(session *s, const char *fmt, ...)
+{
+  char line[SMTP_LINE_MAX];
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(line, sizeof line - 2, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n > sizeof line - 3) n = (int)(sizeof line - 3);
+  line[n++] = '\r';
+  line[n++] = '\n';
+  s->lastclass = line[0];
+  if (s->outn + (size_t)n > sizeof s->outbuf) flush_out(s);
+  memcpy(s->outbuf + s->outn, line, (size_t)n);
+  s->outn += (size_t)n;
+}
+
+/* Replies are held while more pipelined input is buffered, and sent before
+ * the session would wait for the client. */
+static void flush_if_waiting(session *s)
+{
+  if (!memchr(s->lb.buf + s->lb.start, '\n', lb_pending(&s->lb))) flush_out(s);
+}
+
+static const char *safe(const char *in, char *buf, size_t n) { return log_safe(in, buf, n); }
+
+/* ---- the transaction ---------------------------------------------------- */
+
+static void txn_reset(session *s)
+{
+  if (s->injecting) { inject_abort(&s->q); s->injecting = 0; }
+  s->env.len = 0;
+  s->sender[0] = 0;
+  s->nrcpt = 0;
+  s->bdat_fail = 0;
+  memset(&s->mp, 0, sizeof s->mp);
+  if (s->state > ST_HELO) s->state = ST_HELO;
+}
+
+static const char *protocol(const session *s)
+{
+  /* RFC 3848 and RFC 6531 "with" keywords; A (AUTH) comes with issue 5. */
+  if (s->cf->local) return s->mp.smtputf8 ? "UTF8SMTP" : "ESMTP";
+  if (s->mp.smtputf8) return s->cf->tls ? "UTF8SMTPS" : "UTF8SMTP";
+  if (!s->ehlo) return "SMTP";
+  return s->cf->tls ? "ESMTPS" : "ESMTP";
+}
+
+static int start_message(session *s)
+{
+  char date[DATEFMT_MAX], line[1024], rc[ADDR_MAX + 1];
+  int n;
+  uniq_queue_id(s->qid);
+  if (!inject_start(&s->q)) {
+    warn_sys("%s unable to start the queue program", s->sid);
+    return 0;
+  }
+  s->injecting = 1;
+  datefmt_rfc5322(time(NULL), date);
+  rc[0] = 0;
+  if (s->nrcpt == 1) {
+    /* the single recipient: env is F<sender>\0T<rcpt>\0 */
+    const char *t = s->env.s + strlen(s->env.s) + 1;
+    snprintf(rc, sizeof rc, "%s", t + 1);
+  }
+  if (s->cf->local)
+    n = snprintf(line, sizeof line, "Received: from local user %s\n\tby %s (yubin) with %s id %s%s%s%s;\n\t%s\n",
+                 s->cf->localuser, s->cf->me, protocol(s), s->qid,
+                 rc[0] ? "\n\tfor <" : "", rc, rc[0] ? ">" : "", date);
+  else
+    n = snprintf(line, sizeof line, "Received: from %s (%s [%s])\n\tby %s (yubin) with %s id %s%s%s%s;\n\t%s\n",
+                 s->helo, s->cf->remotehost[0] ? s->cf->remotehost : "unknown", s->cf->remoteip,
+                 s->cf->me, protocol(s), s->qid,
+                 rc[0] ? "\n\tfor <" : "", rc, rc[0] ? ">" : "", date);
+  if (n < 0 || (size_t)n >= sizeof line) n = (int)strlen(line);
+  inject_write(&s->q, line, (size_t)n);
+  return 1;
+}
+
+/* The reply for a message the data machine refused, or NULL. */
+static const char *data_refusal(const data_state *d)
+{
+  if (d->bad & DATA_TOO_BIG) return "552 5.3.4 sorry, that message size exceeds my databytes limit";
+  if (d->bad & (DATA_BARE_LF | DATA_BARE_CR))
+    return "550 5.6.0 message refused: bare CR or LF in the data (lines must end with CRLF)";
+  if (d->bad & DATA_LONG_LINE) return "550 5.6.0 message refused: a line is longer than 998 octets";
+  if (d->bad & DATA_NUL) return "554 5.6.0 message refused: NUL octet in the data";
+  return 0;
+}
+
+static void log_message(session *s, const char *result, unsigned long long size)
+{
+  char rc[1200], one[ADDR_MAX + 1], sb[ADDR_MAX + 1];
+  size_t off = 0, i = strlen(s->env.s) + 1;
+  unsigned long k;
+  rc[0] = 0;
+  for (k = 0; k < s->nrcpt && i < s->env.len; k++) {
+    const char *t = s->env.s + i + 1;
+    size_t tl = strlen(t);
+    i += tl + 2;
+    safe(t, one, sizeof one);
+    if (off + strlen(one) + 4 >= sizeof rc - 8) { snprintf(rc + off, sizeof rc - off, ",..."); break; }
+    off += (size_t)snprintf(rc + off, sizeof rc - off, "%s<%s>", k ? "," : "", one);
+  }
+  log_info("%s message id=%s from=<%s> rcpts=%lu to=%s size=%llu result=\"%s\"", s->sid, s->qid,
+           safe(s->sender, sb, sizeof sb), s->nrcpt, rc, size, result);
+}
+
+/* The message is complete in the data machine: queue it or refuse it. */
+static void end_message(session *s)
+{
+  const char *refuse = data_refusal(&s->d);
+  int code;
+  if (refuse) {
+    inject_abort(&s->q);
+    s->injecting = 0;
+    reply(s, "%s", refuse);
+    log_message(s, refuse, s->d.size);
+    txn_reset(s);
+    return;
+  }
+  if (!sa_catc(&s->env, 0)) {
+    inject_abort(&s->q);
+    s->injecting = 0;
+    reply(s, "451 4.3.0 out of memory");
+    txn_reset(s);
+    return;
+  }
+  code = inject_finish(&s->q, s->env.s, s->env.len);
+  s->env.len--;
+  s->injecting = 0;
+  if (code == 0) {
+    reply(s, "250 2.0.0 Ok: queued as %s", s->qid);
+    s->messages++;
+    log_message(s, "250 queued", s->d.size);
+  } else {
+    char r[64];
+    reply(s, "%s", inject_reply(code));
+    snprintf(r, sizeof r, "queue exit %d", code);
+    log_message(s, r, s->d.size);
+  }
+  txn_reset(s);
+}
+
+/* ---- reading the message ------------------------------------------------ */
+
+static int wait_input(session *s)
+{
+  struct pollfd p = { s->in, POLLIN, 0 };
+  int r;
+  do r = poll(&p, 1, s->cf->timeout_ms); while (r < 0 && errno == EINTR);
+  if (r == 0) { errno = ETIMEDOUT; return 0; }
+  return r > 0;
+}
+
+/* Next input bytes for DATA/BDAT: what the line buffer holds, else a read. */
+static ssize_t more_input(session *s, const char **p)
+{
+  ssize_t r;
+  if (lb_pending(&s->lb)) {
+    *p = s->lb.buf + s->lb.start;
+    return (ssize_t)lb_pending(&s->lb);
+  }
+  if (!wait_input(s)) return -1;
+  s->lb.start = s->lb.end = 0;
+  do r = read(s->in, s->lb.buf, s->lb.size); while (r < 0 && errno == EINTR);
+  if (r <= 0) return r;
+  s->lb.end = (size_t)r;
+  *p = s->lb.buf;
+  return r;
+}
+
+static void lost(session *s, const char *why)
+{
+  s->end = why;
+  s->quit = 1;
+  if (s->injecting) { inject_abort(&s->q); s->injecting = 0; }
+}
+
+static void read_data(session *s)
+{
+  static char out[SESSION_IN_MAX + 1];
+  data_init(&s->d, 0, s->cf->databytes);
+  while (!s->d.done) {
+    const char *p;
+    size_t on, used;
+    ssize_t r = more_input(s, &p);
+    if (r <= 0) { lost(s, r == 0 ? "eof in data" : "timeout in data"); return; }
+    used = data_feed(&s->d, p, (size_t)r, out, &on);
+    s->lb.start += used;
+    if (on) inject_write(&s->q, out, on);
+  }
+  end_message(s);
+}
+
+/* Reads one BDAT chunk of size octets into the message (or, with keep 0, away). */
+static int read_chunk(session *s, unsigned long long size, int keep)
+{
+  static char out[SESSION_IN_MAX + 1];
+  while (size > 0) {
+    const char *p;
+    size_t on, take;
+    ssize_t r = more_input(s, &p);
+    if (r <= 0) { lost(s, r == 0 ? "eof in bdat" : "timeout in bdat"); return 0; }
+    take = (unsigned long long)r < size ? (size_t)r : (size_t)size;
+    s->lb.start += take;
+    size -= take;
+    if (!keep) continue;
+    data_feed(&s->d, p, take, out, &on);
+    if (on) inject_write(&s->q, out, on);
+  }
+  return 1;
+}
+
+/* ---- the verbs: check (validate, reply on failure) and proceed ---------- */
+
+static int need_helo(session *s)
+{
+  if (s->state >= ST_HELO) return 1;
+  reply(s, "503 5.5.1 send HELO or EHLO first");
+  return 0;
+}
+
+static int no_arg(session *s, const smtp_cmd *c)
+{
+  if (c->arglen == 0) return 1;
+  reply(s, "501 5.5.4 no arguments allowed");
+  return 0;
+}
+
+static int check_helo(session *s, const smtp_cmd *c)
+{
+  if (s->state == ST_BDAT) { reply(s, "503 5.5.1 BDAT transaction in progress"); return 0; }
+  if (!cmd_helo_ok(c->arg, c->arglen)) {
+    reply(s, "501 5.5.4 syntax: %s domain-or-address-literal", c->verb);
+    return 0;
+  }
+  return 1;
+}
+
+static void ehlo_extensions(session *s)
+{
+  if (s->cf->databytes) reply(s, "250-SIZE %llu", s->cf->databytes);
+  else reply(s, "250-SIZE");
+  reply(s, "250-PIPELINING");
+  reply(s, "250-8BITMIME");
+  reply(s, "250-ENHANCEDSTATUSCODES");
+  reply(s, "250-SMTPUTF8");
+  /* STARTTLS (when yubin-tlsd can be asked to start TLS) and AUTH (issue 5)
+   * are advertised here. */
+  reply(s, "250 CHUNKING");
+}
+
+static void helo_common(session *s, const smtp_cmd *c, int ehlo)
+{
+  txn_reset(s);
+  memcpy(s->helo, c->arg, c->arglen);
+  s->helo[c->arglen] = 0;
+  s->ehlo = ehlo;
+  s->state = ST_HELO;
+}
+
+static void do_helo(session *s, const smtp_cmd *c)
+{
+  helo_common(s, c, 0);
+  reply(s, "250 %s", s->cf->me);
+}
+
+static void do_ehlo(session *s, const smtp_cmd *c)
+{
+  helo_common(s, c, 1);
+  if (s->cf->local) reply(s, "250-%s hello %s", s->cf->me, s->cf->localuser);
+  else reply(s, "250-%s hello [%s]", s->cf->me, s->cf->remoteip);
+  ehlo_extensions(s);
+}
+
+static int check_mail(session *s, const smtp_cmd *c)
+{
+  addr a;
+  const char *why;
+  int r;
+  if (!need_helo(s)) return 0;
+  if (s->state != ST_HELO) { reply(s, "503 5.5.1 nested MAIL command"); return 0; }
+  r = cmd_mail(c->arg, c->arglen, &a, &s->mp, &why);
+  if (r == CMD_SYNTAX) { reply(s, "501 %s", why); return 0; }
+  if (r == CMD_BAD_PARAM) { reply(s, "555 %s", why); return 0; }
+  if ((s->mp.smtputf8 || s->mp.body8) && !s->ehlo) {
+    reply(s, "555 5.5.4 parameters need EHLO");
+    return 0;
+  }
+  if (s->mp.has_size && s->cf->databytes && s->mp.size > s->cf->databytes) {
+    reply(s, "552 5.3.4 sorry, that message size exceeds my databytes limit");
+    return 0;
+  }
+  if (a.utf8 && !s->mp.smtputf8) { reply(s, "553 5.6.7 non-ASCII address needs SMTPUTF8"); return 0; }
+  addr_format(&a, s->sender, sizeof s->sender);
+  return 1;
+}
+
+static void do_mail(session *s, const smtp_cmd *c)
+{
+  char sb[ADDR_MAX + 1];
+  (void)c;
+  s->env.len = 0;
+  s->nrcpt = 0;
+  if (!sa_catc(&s->env, 'F') || !sa_cats(&s->env, s->sender) || !sa_catc(&s->env, 0) || !sa_0(&s->env)) {
+    reply(s, "451 4.3.0 out of memory");
+    txn_reset(s);
+    return;
+  }
+  s->state = ST_MAIL;
+  reply(s, "250 2.1.0 sender <%s> ok", safe(s->sender, sb, sizeof sb));
+}
+
+static addr rcpt_addr;
+
+static int check_rcpt(session *s, const smtp_cmd *c)
+{
+  const char *why;
+  char ab[ADDR_MAX + 1], sb[ADDR_MAX + 1], lb2[ADDR_MAX + 1];
+  int r;
+  if (s->state != ST_MAIL && s->state != ST_RCPT) {
+    reply(s, s->state == ST_BDAT ? "503 5.5.1 BDAT transaction in progress" : "503 5.5.1 need MAIL first");
+    return 0;
+  }
+  r = cmd_rcpt(c->arg, c->arglen, s->mp.smtputf8 ? ADDR_UTF8 : 0, &rcpt_addr, &why);
+  if (r == CMD_SYNTAX) { reply(s, "501 %s", why); return 0; }
+  if (r == CMD_BAD_PARAM) { reply(s, "555 %s", why); return 0; }
+  if (s->nrcpt >= s->cf->maxrcpt) {
+    reply(s, "452 4.5.3 too many recipients");
+    return 0;
+  }
+  r = rcpt_check(s->policy, &rcpt_addr, s->cf->relayclient, &why);
+  if (r != 1) {
+    addr_format(&rcpt_addr, ab, sizeof ab);
+    reply(s, "%s", why);
+    log_info("%s rcpt from=<%s> to=<%s> result=\"%.3s\"", s->sid, safe(s->sender, sb, sizeof sb),
+             safe(ab, lb2, sizeof lb2), why);
+    return 0;
+  }
+  return 1;
+}
+
+static void do_rcpt(session *s, const smtp_cmd *c)
+{
+  char ab[ADDR_MAX + 1], lb2[ADDR_MAX + 1];
+  (void)c;
+  addr_format(&rcpt_addr, ab, sizeof ab);
+  if (s->env.len + strlen(ab) + 2 > SESSION_ENV_MAX ||
+      !sa_catc(&s->env, 'T') || !sa_cats(&s->env, ab) || !sa_catc(&s->env, 0) || !sa_0(&s->env)) {
+    reply(s, "452 4.5.3 too many recipients");
+    return;
+  }
+  s->nrcpt++;
+  s->state = ST_RCPT;
+  reply(s, "250 2.1.5 recipient <%s> ok", safe(ab, lb2, sizeof lb2));
+}
+
+static int check_data(session *s, const smtp_cmd *c)
+{
+  if (!need_helo(s)) return 0;
+  if (s->state == ST_BDAT) { reply(s, "503 5.5.1 BDAT transaction in progress"); return 0; }
+  if (s->state == ST_MAIL) { reply(s, "554 5.5.1 no valid recipients"); return 0; }
+  if (s->state != ST_RCPT) { reply(s, "503 5.5.1 need MAIL and RCPT first"); return 0; }
+  return no_arg(s, c);
+}
+
+static void do_data(session *s, const smtp_cmd *c)
+{
+  (void)c;
+  if (!start_message(s)) {
+    reply(s, "451 4.3.0 unable to queue messages now, try again later");
+    txn_reset(s);
+    return;
+  }
+  reply(s, "354 go ahead, end with <CRLF>.<CRLF>");
+  flush_out(s);
+  read_data(s);
+}
+
+static unsigned long long bdat_size;
+static int bdat_last;
+
+static int check_bdat(session *s, const smtp_cmd *c)
+{
+  if (cmd_bdat(c->arg, c->arglen, &bdat_size, &bdat_last) != CMD_OK) {
+    /* The chunk size is unknown, so the session cannot continue in step. */
+    reply(s, "501 5.5.4 syntax: BDAT size [LAST]");
+    s->end = "bad bdat";
+    s->quit = 1;
+    return 0;
+  }
+  if (s->state == ST_RCPT || s->state == ST_BDAT) return 1;
+  /* Out of sequence: the chunk is still read, then refused. */
+  if (!read_chunk(s, bdat_size, 0)) return 0;
+  if (s->state == ST_MAIL) reply(s, "554 5.5.1 no valid recipients");
+  else reply(s, "503 5.5.1 need MAIL and RCPT first");
+  return 0;
+}
+
+static void do_bdat(session *s, const smtp_cmd *c)
+{
+  char tail[2];
+  size_t tn;
+  (void)c;
+  if (s->state == ST_RCPT) {
+    if (!start_message(s)) {
+      if (!read_chunk(s, bdat_size, 0)) return;
+      reply(s, "451 4.3.0 unable to queue messages now, try again later");
+      txn_reset(s);
+      return;
+    }
+    data_init(&s->d, 1, s->cf->databytes);
+    s->state = ST_BDAT;
+  }
+  if (!read_chunk(s, bdat_size, s->injecting)) return;
+  if (!s->bdat_fail && (s->d.bad & DATA_TOO_BIG)) {
+    /* Refuse now rather than read the rest of a message that cannot be taken. */
+    s->bdat_fail = data_refusal(&s->d);
+    inject_abort(&s->q);
+    s->injecting = 0;
+    log_message(s, s->bdat_fail, s->d.size);
+  }
+  if (s->bdat_fail) {
+    reply(s, "%s", s->bdat_fail);
+    if (bdat_last) txn_reset(s);
+    return;
+  }
+  if (!bdat_last) {
+    reply(s, "250 2.0.0 %llu octets received", bdat_size);
+    return;
+  }
+  tn = data_end_bdat(&s->d, tail);
+  if (tn) inject_write(&s->q, tail, tn);
+  end_message(s);
+}
+
+static int check_rset(session *s, const smtp_cmd *c) { return no_arg(s, c); }
+static void do_rset(session *s, const smtp_cmd *c) { (void)c; txn_reset(s); reply(s, "250 2.0.0 ok"); }
+static int check_any(session *s, const smtp_cmd *c) { (void)s; (void)c; return 1; }
+static void do_noop(session *s, const smtp_cmd *c) { (void)c; reply(s, "250 2.0.0 ok"); }
+static void do_quit(session *s, const smtp_cmd *c)
+{
+  (void)c;
+  reply(s, "221 2.0.0 %s closing connection", s->cf->me);
+  s->end = "quit";
+  s->quit = 1;
+}
+
+static int check_vrfy(session *s, const smtp_cmd *c)
+{
+  if (c->arglen) return 1;
+  reply(s, "501 5.5.4 syntax: VRFY address");
+  return 0;
+}
+
+static void do_vrfy(session *s, const smtp_cmd *c)
+{
+  (void)c;
+  reply(s, "252 2.5.0 cannot verify, but send some mail and I will try my best");
+}
+
+static void do_help(session *s, const smtp_cmd *c)
+{
+  (void)c;
+  reply(s, "214-2.0.0 yubin: commands:");
+  reply(s, "214-2.0.0   HELO EHLO MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT");
+  reply(s, "214 2.0.0 see RFC 5321");
+}
+
+typedef struct verb {
+  const char *name;
+  int (*check)(session *s, const smtp_cmd *c);   /* validates; replies when refusing */
+  void (*proceed)(session *s, const smtp_cmd *c); /* acts and replies */
+} verb;
+
+static const verb verbs[] = {
+  { "EHLO", check_helo, do_ehlo },
+  { "HELO", check_helo, do_helo },
+  { "MAIL", check_mail, do_mail },
+  { "RCPT", check_rcpt, do_rcpt },
+  { "DATA", check_data, do_data },
+  { "BDAT", check_bdat, do_bdat },
+  { "RSET", check_rset, do_rset },
+  { "NOOP", check_any, do_noop },
+  { "QUIT", check_rset, do_quit },
+  { "VRFY", check_vrfy, do_vrfy },
+  { "HELP", check_any, do_help },
+};
+
+/* ---- the session -------------------------------------------------------- */
+
+static int too_many_errors(session *s)
+{
+  if (++s->bad < SESSION_BAD_MAX) return 0;
+  reply(s, "421 4.7.0 %s too many errors, closing connection", s->cf->me);
+  s->end = "too many errors";
+  s->quit = 1;
+  return 1;
+}
+
+/* A client that talks before the greeting is a spammer's engine, not an MTA. */
+static int talks_first(session *s)
+{
+  struct pollfd p = { s->in, POLLIN, 0 };
+  int r;
+  if (s->cf->local || s->cf->greetdelay_ms <= 0) return 0;
+  do r = poll(&p, 1, s->cf->greetdelay_ms); while (r < 0 && errno == EINTR);
+  return r > 0 && (p.revents & POLLIN);
+}
+
+static void command(session *s, const char *line, size_t len)
+{
+  smtp_cmd c;
+  size_t i;
+  if (len > SMTP_LINE_MAX) {
+    reply(s, "500 5.5.2 line too long");
+    too_many_errors(s);
+    return;
+  }
+  if (len < 2 || line[len - 1] != '\n' || line[len - 2] != '\r') {
+    reply(s, "500 5.5.2 command lines must end with CRLF");
+    too_many_errors(s);
+    return;
+  }
+  if (!cmd_split(line, len - 2, &c)) {
+    reply(s, "500 5.5.2 syntax error");
+    too_many_errors(s);
+    return;
+  }
+  for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+    if (strcmp(c.verb, verbs[i].name) == 0) break;
+  if (i == sizeof verbs / sizeof verbs[0]) {
+    reply(s, "502 5.5.1 unrecognized command");
+    too_many_errors(s);
+    return;
+  }
+  if (verbs[i].check(s, &c)) verbs[i].proceed(s, &c);
+  else if (!s->quit && s->lastclass == '5') too_many_errors(s);  /* the client's fault */
+}
+
+void session_run(session *s, const session_config *cf, rcpt_policy *p, int in, int out)
+{
+  char ip[64], hb[SESSION_HELO_MAX + 1];
+  s->cf = cf;
+  s->policy = p;
+  s->in = in;
+  s->out = out;
+  s->outn = 0;
+  s->state = ST_START;
+  s->env = (sa)SA_ZERO;
+  s->env.cap = SESSION_ENV_MAX + 16;
+  s->end = "eof";
+  uniq_hex(s->sid, 8);
+  lb_init(&s->lb, in, s->inbuf, sizeof s->inbuf, cf->timeout_ms);
+  log_info("%s connect ip=%s port=%s%s%s", s->sid, safe(cf->remoteip, ip, sizeof ip), cf->remoteport,
+           cf->local ? " local=" : "", cf->local ? cf->localuser : "");
+  if (talks_first(s)) {
+    reply(s, "554 5.5.0 %s you talked before my greeting", cf->me);
+    flush_out(s);
+    s->end = "talked before greeting";
+    goto done;
+  }
+  reply(s, "220 %s ESMTP yubin", cf->me);
+  while (!s->quit && !s->outerr) {
+    const char *line;
+    size_t len;
+    int r;
+    flush_if_waiting(s);
+    r = lb_getline(&s->lb, &line, &len);
+    if (r == 0) { s->end = "eof"; break; }
+    if (r < 0) {
+      if (errno == ERANGE) {
+        reply(s, "500 5.5.2 line too long");
+        too_many_errors(s);
+        continue;
+      }
+      if (errno == ETIMEDOUT) {
+        reply(s, "421 4.4.2 %s timeout, closing connection", cf->me);
+        s->end = "timeout";
+      } else {
+        s->end = "read error";
+      }
+      break;
+    }
+    command(s, line, len);
+  }
+  flush_out(s);
+done:
+  txn_reset(s);
+  log_info("%s end ip=%s helo=%s messages=%lu result=\"%s\"", s->sid, safe(cf->remoteip, ip, sizeof ip),
+           s->helo[0] ? safe(s->helo, hb, sizeof hb) : "-", s->messages, s->end);
+  sa_free(&s->env);
+}
