@@ -121,7 +121,7 @@ int access_compile(const char *src, const char *dst, size_t *badline)
   struct cdb_make cm;
   sa text = SA_ZERO;
   size_t off = 0, line = 0;
-  int in, fd = -1;
+  int in, fd = -1, started = 0;
   *badline = 0;
   text.cap = (size_t)4 << 20;
   in = open(src, O_RDONLY | O_CLOEXEC);
@@ -139,6 +139,7 @@ int access_compile(const char *src, const char *dst, size_t *badline)
   fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) goto fail;
   cdb_make_start(&cm, fd);
+  started = 1;
   while (off < text.len) {
     const char *nl = memchr(text.s + off, '\n', text.len - off);
     size_t ll = nl ? (size_t)(nl - (text.s + off)) : text.len - off, vl;
@@ -152,6 +153,7 @@ int access_compile(const char *src, const char *dst, size_t *badline)
       goto fail;
     off += ll + 1;
   }
+  started = 0;
   if (cdb_make_finish(&cm) < 0 || fsync(fd) != 0) goto fail;
   if (close(fd) != 0) { fd = -1; goto fail; }
   fd = -1;
@@ -161,6 +163,7 @@ int access_compile(const char *src, const char *dst, size_t *badline)
 fail:
   {
     int e = errno;
+    if (started) (void)cdb_make_finish(&cm);  /* frees its tables */
     if (fd >= 0) { close(fd); unlink(tmp); }
     sa_free(&text);
     errno = e;

@@ -95,7 +95,7 @@ int rcpt_compile_more(void)
   struct cdb_make cm;
   sa lines = SA_ZERO;
   size_t n, i, off = 0;
-  int fd, r;
+  int fd, r, started = 0;
   r = control_readlines("morercpthosts", &lines, &n);
   if (r < 0) return 0;
   if (!instance_path(path, sizeof path, "control/morercpthosts.cdb")) return 0;
@@ -103,6 +103,7 @@ int rcpt_compile_more(void)
   fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return 0;
   cdb_make_start(&cm, fd);
+  started = 1;
   for (i = 0; i < n; i++) {
     char *h = lines.s + off;
     size_t hl = strlen(h), k;
@@ -110,6 +111,7 @@ int rcpt_compile_more(void)
     for (k = 0; k < hl; k++) if (h[k] >= 'A' && h[k] <= 'Z') h[k] = (char)(h[k] + 32);
     if (cdb_make_put(&cm, h, (unsigned)hl, "", 0, CDB_PUT_REPLACE) < 0) goto fail;
   }
+  started = 0;
   if (cdb_make_finish(&cm) < 0 || fsync(fd) != 0) goto fail;
   if (close(fd) != 0) { fd = -1; goto fail; }
   fd = -1;
@@ -119,6 +121,7 @@ int rcpt_compile_more(void)
 fail:
   {
     int e = errno;
+    if (started) (void)cdb_make_finish(&cm);  /* frees its tables */
     if (fd >= 0) close(fd);
     unlink(tmp);
     sa_free(&lines);
