@@ -13,6 +13,7 @@ void lb_init(linebuf *lb, int fd, char *buf, size_t size, int timeout_ms)
   lb->start = lb->end = 0;
   lb->timeout_ms = timeout_ms;
   lb->eof = 0;
+  lb->bytes_in = 0;
 }
 
 size_t lb_pending(const linebuf *lb) { return lb->end - lb->start; }
@@ -39,6 +40,7 @@ static int fill(linebuf *lb)
     if (r < 0) { if (errno == EINTR) continue; return -1; }
     if (r == 0) { lb->eof = 1; return 0; }
     lb->end += (size_t)r;
+    lb->bytes_in += (unsigned long long)r;
     return 1;
   }
 }

@@ -13,6 +13,7 @@ typedef struct linebuf {
   size_t end;       /* one past the last buffered byte */
   int timeout_ms;   /* per read; <= 0 waits forever */
   int eof;
+  unsigned long long bytes_in; /* every byte ever read from fd (for STARTTLS) */
 } linebuf;
 
 void lb_init(linebuf *lb, int fd, char *buf, size_t size, int timeout_ms);
