@@ -1,6 +1,7 @@
 /* yubin-tcpd: a UCSPI-style TCP acceptor with connection limits and access
  * rules.  See net/README.md for arguments, files and exit codes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,8 @@ int main(int argc, char **argv)
     }
   }
   if (argc - optind < 2) usage();
+  /* The notification descriptor must be open before any socket takes its number. */
+  if (notify >= 0 && fcntl(notify, F_GETFD) < 0) die(100, "notification descriptor %d is not open", notify);
   cf.argv = argv + optind + 1;
 
   /* Control files. */

@@ -34,7 +34,7 @@ static void reply(session *s, const char *fmt, ...)
   if ((size_t)n > sizeof line - 3) n = (int)(sizeof line - 3);
   line[n++] = '\r';
   line[n++] = '\n';
-  s->lastclass = line[0];
+  s->lastcode = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
   if (s->outn + (size_t)n > sizeof s->outbuf) flush_out(s);
   memcpy(s->outbuf + s->outn, line, (size_t)n);
   s->outn += (size_t)n;
@@ -561,7 +561,8 @@ static void command(session *s, const char *line, size_t len)
     return;
   }
   if (verbs[i].check(s, &c)) verbs[i].proceed(s, &c);
-  else if (!s->quit && s->lastclass == '5') too_many_errors(s);  /* the client's fault */
+  else if (!s->quit && ((s->lastcode >= 500 && s->lastcode <= 504) || s->lastcode == 555))
+    too_many_errors(s);  /* protocol errors; refused recipients do not count */
 }
 
 void session_run(session *s, const session_config *cf, rcpt_policy *p, int in, int out)

@@ -46,7 +46,7 @@ typedef struct session {
   char outbuf[SESSION_OUT_MAX];
   size_t outn;
   int outerr;
-  char lastclass;               /* first digit of the last reply */
+  int lastcode;                  /* code of the last reply */
   char sid[9];
   int state;
   int ehlo;

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
   cf.remotehost = env_or("TCPREMOTEHOST", "");
   cf.localip = env_or("TCPLOCALIP", "");
   cf.relayclient = getenv("RELAYCLIENT") != NULL;
-  cf.tls = getenv("YUBIN_TLS") != NULL;
+  cf.tls = getenv("TLS") != NULL;
   if (!cf.local && strlen(cf.remoteip) > 45) cf.remoteip = "unknown";
   if (strlen(cf.remotehost) > 255) cf.remotehost = "";
   if (cf.local && strlen(cf.localuser) > 64) cf.localuser = "unknown";
