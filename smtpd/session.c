@@ -186,6 +186,7 @@ static ssize_t more_input(session *s, const char **p)
     *p = s->lb.buf + s->lb.start;
     return (ssize_t)lb_pending(&s->lb);
   }
+  flush_out(s);   /* about to wait: the client may be waiting for a reply */
   if (!wait_input(s)) return -1;
   s->lb.start = s->lb.end = 0;
   do r = read(s->in, s->lb.buf, s->lb.size); while (r < 0 && errno == EINTR);
