@@ -192,8 +192,7 @@ static void handle(const tcpd_config *cf, int lfd)
   conns[nconns].pid = pid;
   memcpy(conns[nconns].ip, ip, sizeof ip);
   memcpy(conns[nconns].port, port, sizeof port);
-  nconns++;
-  log_info("start ip=%s port=%s pid=%ld", ip, port, (long)pid);
+  nconns++;   /* its one log line is written when it ends */
 }
 
 int tcpd_serve(const tcpd_config *cf)
