@@ -18,6 +18,7 @@
 
 #include "access.h"
 #include "log.h"
+#include "rdns.h"
 
 typedef struct conn {
   pid_t pid;
@@ -119,6 +120,15 @@ static int access_for(const tcpd_config *cf, const char *ip, char *vars, size_t 
   return r;
 }
 
+static int host_ok(const char *s)
+{
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+          *s == '.' || *s == '-' || *s == '_'))
+      return 0;
+  return 1;
+}
+
 static void child(const tcpd_config *cf, int fd, const char *ip, const char *port, const char *vars, size_t vl)
 {
   struct sockaddr_storage ss;
@@ -138,6 +148,12 @@ static void child(const tcpd_config *cf, int fd, const char *ip, const char *por
     _exit(111);
   unsetenv("TCPREMOTEHOST");
   unsetenv("TCPREMOTEINFO");
+  if (cf->rdns_ms > 0) {
+    /* in the child: a slow DNS server delays this session only */
+    char name[RDNS_NAME_MAX + 1];
+    if (rdns_lookup(ip, name, sizeof name, cf->rdns_ms) && host_ok(name) && setenv("TCPREMOTEHOST", name, 1) != 0)
+      _exit(111);
+  }
   while (off < vl) {
     char *kv = (char *)vars + off, *eq = strchr(kv, '=');
     off += strlen(kv) + 1;

@@ -14,6 +14,7 @@ typedef struct tcpd_config {
   unsigned long maxperip;
   const char *access_cdb;       /* path, may not exist */
   const char *refusal;          /* line sent to a client over the per-IP limit, or NULL */
+  int rdns_ms;                  /* > 0: look up TCPREMOTEHOST, at most this long */
   char **argv;                  /* the program and its arguments */
 } tcpd_config;
 

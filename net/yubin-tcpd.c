@@ -16,7 +16,7 @@
 
 static void usage(void)
 {
-  die(100, "usage: yubin-tcpd [-u user] [-l listenfile] [-m maxconnfile] [-i peripfile] "
+  die(100, "usage: yubin-tcpd [-h] [-u user] [-l listenfile] [-m maxconnfile] [-i peripfile] "
            "[-x accessfile] [-r refusal] [-d notifyfd] port program [arg...] | yubin-tcpd -C [accessfile]");
 }
 
@@ -43,7 +43,7 @@ int main(int argc, char **argv)
   char accesspath[INSTANCE_PATH_MAX], rel[256];
   sa lines = SA_ZERO;
   size_t n = 0, i, off = 0;
-  int opt, notify = -1, r;
+  int opt, notify = -1, r, lookup = 0;
   uid_t uid;
   gid_t gid;
 
@@ -52,8 +52,9 @@ int main(int argc, char **argv)
     if (argc > 3) usage();
     return compile(argc == 3 ? argv[2] : "access");
   }
-  while ((opt = getopt(argc, argv, "+u:l:m:i:x:r:d:")) != -1) {
+  while ((opt = getopt(argc, argv, "+hu:l:m:i:x:r:d:")) != -1) {
     switch (opt) {
+    case 'h': lookup = 1; break;
     case 'u': user = optarg; break;
     case 'l': listenf = optarg; break;
     case 'm': maxf = optarg; break;
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
   /* Control files. */
   cf.maxconn = control_ulong_or(maxf, 40, 1, TCPD_CONN_MAX);
   cf.maxperip = control_ulong_or(peripf, 10, 1, TCPD_CONN_MAX);
+  if (lookup) cf.rdns_ms = (int)control_ulong_or("timeoutrdns", 3000, 1, 60000);
   if ((size_t)snprintf(rel, sizeof rel, "control/%s.cdb", accessf) >= sizeof rel ||
       !instance_path(accesspath, sizeof accesspath, rel))
     die(100, "name too long: %s", accessf);
@@ -92,6 +94,7 @@ int main(int argc, char **argv)
   }
 
   if (!instance_is_root()) log_info("not started as root: sessions run as uid %ld", (long)getuid());
+  sa_free(&lines);
   if (privs_user(user, &uid, &gid) != 1) die_sys(111, "unable to find user %s", user);
   if (!privs_drop(uid, gid)) die_sys(111, "unable to drop privileges to %s", user);
   if (notify >= 0) {

@@ -14,6 +14,8 @@
 #include "rcpt.h"
 #include "session.h"
 
+#define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
+
 static session sess;   /* large buffers: not on the stack */
 
 static const char *env_or(const char *name, const char *dflt)
@@ -46,7 +48,7 @@ int main(int argc, char **argv)
   cf.relayclient = getenv("RELAYCLIENT") != NULL;
   cf.tls = getenv("TLS") != NULL;
   if (!cf.local && strlen(cf.remoteip) > 45) cf.remoteip = "unknown";
-  if (strlen(cf.remotehost) > 255) cf.remotehost = "";
+  if (strlen(cf.remotehost) > 255 || strspn(cf.remotehost, HOST_CHARS) != strlen(cf.remotehost)) cf.remotehost = "";
   if (cf.local && strlen(cf.localuser) > 64) cf.localuser = "unknown";
 
   /* Control files. */

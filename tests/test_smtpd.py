@@ -773,6 +773,55 @@ class Tcpd(unittest.TestCase):
             rig.cleanup()
 
 
+class ReverseDns(unittest.TestCase):
+    """yubin-tcpd -h: a forward-confirmed PTR name becomes TCPREMOTEHOST and
+    shows in the Received line; DNS goes only to control/resolvers (a dnsmasq
+    the test starts on loopback)."""
+
+    def run_with_dns(self, records):
+        port = free_port()
+        dns = subprocess.Popen(["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+                                "--pid-file=", "--bind-interfaces", "--listen-address=127.0.0.1",
+                                f"--port={port}"] + records,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rig = SmtpdRig(accounts=["joe@yubin.test"])
+        try:
+            time.sleep(0.3)
+            rig.control("resolvers", f"127.0.0.1:{port}\n")
+            rig.start("-h")
+            with rig.smtp() as s:
+                s.sendmail("a@example.org", ["joe@yubin.test"], b"Subject: rdns\r\n\r\nx\r\n")
+            [(env, msg)] = rig.queued()
+            return msg.split(b"\n")[0].decode()
+        finally:
+            rig.cleanup()
+            dns.terminate()
+            dns.wait()
+
+    def test_confirmed_name(self):
+        line = self.run_with_dns(["--host-record=client.rdns.test,127.0.0.1"])
+        self.assertEqual(line, "Received: from client.yubin.test (client.rdns.test [127.0.0.1])")
+
+    def test_unconfirmed_name_is_not_used(self):
+        line = self.run_with_dns(["--ptr-record=1.0.0.127.in-addr.arpa,liar.rdns.test"])
+        self.assertEqual(line, "Received: from client.yubin.test (unknown [127.0.0.1])")
+
+    def test_no_dns_server(self):
+        rig = SmtpdRig(accounts=["joe@yubin.test"])
+        try:
+            rig.control("resolvers", "127.0.0.1:9\n")
+            rig.control("timeoutrdns", "1000\n")
+            rig.start("-h")
+            t0 = time.time()
+            with rig.smtp() as s:
+                s.sendmail("a@example.org", ["joe@yubin.test"], b"Subject: rdns\r\n\r\nx\r\n")
+            self.assertLess(time.time() - t0, 5)
+            [(env, msg)] = rig.queued()
+            self.assertIn(b"(unknown [127.0.0.1])", msg)
+        finally:
+            rig.cleanup()
+
+
 class OtherFrontEnds(unittest.TestCase):
     def test_under_tcpserver(self):
         rig = SmtpdRig(accounts=["joe@yubin.test"])
