@@ -27,7 +27,7 @@ static const char *env_or(const char *name, const char *dflt)
 int main(int argc, char **argv)
 {
   static session_config cf;
-  rcpt_policy policy;
+  static rcpt_policy policy;   /* lives as long as the process */
   const char *proto;
 
   log_init(argv[0]);
