@@ -127,7 +127,9 @@ static void log_message(session *s, const char *result, unsigned long long size)
     if (off + strlen(one) + 4 >= sizeof rc - 8) { snprintf(rc + off, sizeof rc - off, ",..."); break; }
     off += (size_t)snprintf(rc + off, sizeof rc - off, "%s<%s>", k ? "," : "", one);
   }
-  log_info("%s message id=%s from=<%s> rcpts=%lu to=%s size=%llu result=\"%s\"", s->sid, s->qid,
+  char ip[64], hb[SESSION_HELO_MAX + 1];
+  log_info("%s message id=%s ip=%s helo=%s from=<%s> rcpts=%lu to=%s size=%llu result=\"%s\"", s->sid, s->qid,
+           safe(s->cf->remoteip, ip, sizeof ip), safe(s->helo, hb, sizeof hb),
            safe(s->sender, sb, sizeof sb), s->nrcpt, rc, size, result);
 }
 

@@ -309,7 +309,8 @@ class Smtpd(unittest.TestCase):
         self.assertIn(b"for <joe@yubin.test>", head)
         # headers and the 8-bit body intact (smtplib dot-stuffs, smtpd unstuffs), the 998-octet line kept
         self.assertEqual(body_of(stored), body.replace("\r\n", "\n").encode())
-        self.rig.wait_log(f"message id={qid} from=<sender@example.org> rcpts=1 to=<joe@yubin.test>")
+        self.rig.wait_log(f"message id={qid} ip=127.0.0.1 helo=client.yubin.test from=<sender@example.org> "
+                          "rcpts=1 to=<joe@yubin.test> size=")
 
     def test_dot_unstuffing_on_the_wire(self):
         c = self.data_session(b"Subject: dots\r\n\r\n..one\r\n...\r\n.\r\n")
@@ -500,6 +501,24 @@ class Smtpd(unittest.TestCase):
             self.assertEqual(code, 550, (end, text))
             self.assertEqual(c.cmd("QUIT")[0], 221)
             self.assertEqual(self.rig.queued(), [], end)
+
+    def test_client_gone_in_data(self):
+        c = self.data_session(b"Subject: cut\r\n\r\nhalf a message")
+        c.close()
+        self.rig.wait_log("result=\"eof in data\"")
+        self.assertEqual(self.rig.queued(), [])
+
+    def test_idle_timeout(self):
+        rig = SmtpdRig(extra_control={"timeoutsmtpd": "1\n"}).start()
+        try:
+            c = rig.raw()
+            c.reply()
+            t0 = time.time()
+            self.assertEqual(c.reply(), (421, "4.4.2 mx.yubin.test timeout, closing connection"))
+            self.assertGreater(time.time() - t0, 0.8)
+            self.assertTrue(c.closed())
+        finally:
+            rig.cleanup()
 
     def test_pre_greeting_talker(self):
         rig = SmtpdRig(greetdelay=700, rcpthosts=["yubin.test"]).start()
