@@ -207,7 +207,7 @@ static void lost(session *s, const char *why)
 
 static void read_data(session *s)
 {
-  static char out[SESSION_IN_MAX + 1];
+  char *out = s->dataout;
   data_init(&s->d, 0, s->cf->databytes);
   while (!s->d.done) {
     const char *p;
@@ -224,7 +224,7 @@ static void read_data(session *s)
 /* Reads one BDAT chunk of size octets into the message (or, with keep 0, away). */
 static int read_chunk(session *s, unsigned long long size, int keep)
 {
-  static char out[SESSION_IN_MAX + 1];
+  char *out = s->dataout;
   while (size > 0) {
     const char *p;
     size_t on, take;
@@ -340,8 +340,6 @@ static void do_mail(session *s, const smtp_cmd *c)
   reply(s, "250 2.1.0 sender <%s> ok", safe(s->sender, sb, sizeof sb));
 }
 
-static addr rcpt_addr;
-
 static int check_rcpt(session *s, const smtp_cmd *c)
 {
   const char *why;
@@ -351,16 +349,16 @@ static int check_rcpt(session *s, const smtp_cmd *c)
     reply(s, s->state == ST_BDAT ? "503 5.5.1 BDAT transaction in progress" : "503 5.5.1 need MAIL first");
     return 0;
   }
-  r = cmd_rcpt(c->arg, c->arglen, s->mp.smtputf8 ? ADDR_UTF8 : 0, &rcpt_addr, &why);
+  r = cmd_rcpt(c->arg, c->arglen, s->mp.smtputf8 ? ADDR_UTF8 : 0, &s->rcpt, &why);
   if (r == CMD_SYNTAX) { reply(s, "501 %s", why); return 0; }
   if (r == CMD_BAD_PARAM) { reply(s, "555 %s", why); return 0; }
   if (s->nrcpt >= s->cf->maxrcpt) {
     reply(s, "452 4.5.3 too many recipients");
     return 0;
   }
-  r = rcpt_check(s->policy, &rcpt_addr, s->cf->relayclient, &why);
+  r = rcpt_check(s->policy, &s->rcpt, s->cf->relayclient, &why);
   if (r != 1) {
-    addr_format(&rcpt_addr, ab, sizeof ab);
+    addr_format(&s->rcpt, ab, sizeof ab);
     reply(s, "%s", why);
     log_info("%s rcpt from=<%s> to=<%s> result=\"%.3s\"", s->sid, safe(s->sender, sb, sizeof sb),
              safe(ab, lb2, sizeof lb2), why);
@@ -373,7 +371,7 @@ static void do_rcpt(session *s, const smtp_cmd *c)
 {
   char ab[ADDR_MAX + 1], lb2[ADDR_MAX + 1];
   (void)c;
-  addr_format(&rcpt_addr, ab, sizeof ab);
+  addr_format(&s->rcpt, ab, sizeof ab);
   if (s->env.len + strlen(ab) + 2 > SESSION_ENV_MAX ||
       !sa_catc(&s->env, 'T') || !sa_cats(&s->env, ab) || !sa_catc(&s->env, 0) || !sa_0(&s->env)) {
     reply(s, "452 4.5.3 too many recipients");
@@ -406,12 +404,9 @@ static void do_data(session *s, const smtp_cmd *c)
   read_data(s);
 }
 
-static unsigned long long bdat_size;
-static int bdat_last;
-
 static int check_bdat(session *s, const smtp_cmd *c)
 {
-  if (cmd_bdat(c->arg, c->arglen, &bdat_size, &bdat_last) != CMD_OK) {
+  if (cmd_bdat(c->arg, c->arglen, &s->bdat_size, &s->bdat_last) != CMD_OK) {
     /* The chunk size is unknown, so the session cannot continue in step. */
     reply(s, "501 5.5.4 syntax: BDAT size [LAST]");
     s->end = "bad bdat";
@@ -420,7 +415,7 @@ static int check_bdat(session *s, const smtp_cmd *c)
   }
   if (s->state == ST_RCPT || s->state == ST_BDAT) return 1;
   /* Out of sequence: the chunk is still read, then refused. */
-  if (!read_chunk(s, bdat_size, 0)) return 0;
+  if (!read_chunk(s, s->bdat_size, 0)) return 0;
   if (s->state == ST_MAIL) reply(s, "554 5.5.1 no valid recipients");
   else reply(s, "503 5.5.1 need MAIL and RCPT first");
   return 0;
@@ -433,7 +428,7 @@ static void do_bdat(session *s, const smtp_cmd *c)
   (void)c;
   if (s->state == ST_RCPT) {
     if (!start_message(s)) {
-      if (!read_chunk(s, bdat_size, 0)) return;
+      if (!read_chunk(s, s->bdat_size, 0)) return;
       reply(s, "451 4.3.0 unable to queue messages now, try again later");
       txn_reset(s);
       return;
@@ -441,7 +436,7 @@ static void do_bdat(session *s, const smtp_cmd *c)
     data_init(&s->d, 1, s->cf->databytes);
     s->state = ST_BDAT;
   }
-  if (!read_chunk(s, bdat_size, s->injecting)) return;
+  if (!read_chunk(s, s->bdat_size, s->injecting)) return;
   if (!s->bdat_fail && (s->d.bad & DATA_TOO_BIG)) {
     /* Refuse now rather than read the rest of a message that cannot be taken. */
     s->bdat_fail = data_refusal(&s->d);
@@ -451,11 +446,11 @@ static void do_bdat(session *s, const smtp_cmd *c)
   }
   if (s->bdat_fail) {
     reply(s, "%s", s->bdat_fail);
-    if (bdat_last) txn_reset(s);
+    if (s->bdat_last) txn_reset(s);
     return;
   }
-  if (!bdat_last) {
-    reply(s, "250 2.0.0 %llu octets received", bdat_size);
+  if (!s->bdat_last) {
+    reply(s, "250 2.0.0 %llu octets received", s->bdat_size);
     return;
   }
   tn = data_end_bdat(&s->d, tail);

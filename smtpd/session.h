@@ -65,6 +65,10 @@ typedef struct session {
   int injecting;
   data_state d;
   const char *bdat_fail;         /* BDAT transaction already refused: its reply */
+  unsigned long long bdat_size;  /* the BDAT command being handled */
+  int bdat_last;
+  addr rcpt;                     /* the RCPT command being handled */
+  char dataout[SESSION_IN_MAX + 1];  /* message octets on their way to the queue */
 } session;
 
 /* Runs a whole session on fds in/out.  Returns when it is over. */
