@@ -577,8 +577,9 @@ void session_run(session *s, const session_config *cf, rcpt_policy *p, int in, i
   s->end = "eof";
   uniq_hex(s->sid, 8);
   lb_init(&s->lb, in, s->inbuf, sizeof s->inbuf, cf->timeout_ms);
-  log_info("%s connect ip=%s port=%s%s%s", s->sid, safe(cf->remoteip, ip, sizeof ip), cf->remoteport,
-           cf->local ? " local=" : "", cf->local ? cf->localuser : "");
+  log_info("%s connect ip=%s port=%s%s%s%s", s->sid, safe(cf->remoteip, ip, sizeof ip), cf->remoteport,
+           cf->local ? " local=" : "", cf->local ? cf->localuser : "",
+           cf->popbeforesmtp ? " relay=popbeforesmtp" : cf->relayclient ? " relay=relayclient" : "");
   if (talks_first(s)) {
     reply(s, "554 5.5.0 %s you talked before my greeting", cf->me);
     flush_out(s);

@@ -33,7 +33,8 @@ typedef struct session_config {
   int local;                     /* PROTO=LOCAL: sendmail -bs */
   const char *localuser;
   const char *remoteip, *remoteport, *remotehost, *localip;
-  int relayclient;               /* RELAYCLIENT set */
+  int relayclient;               /* may relay: RELAYCLIENT set, or POP-before-SMTP */
+  int popbeforesmtp;             /* ... because of a recent POP3/IMAP login */
   int tls;                       /* the connection came through yubin-tlsd */
 } session_config;
 

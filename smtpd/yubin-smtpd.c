@@ -9,6 +9,7 @@
 
 #include "control.h"
 #include "instance.h"
+#include "ipstate.h"
 #include "log.h"
 #include "privs.h"
 #include "rcpt.h"
@@ -57,6 +58,10 @@ int main(int argc, char **argv)
   cf.maxrcpt = control_ulong_or("maxrcpt", 100, 1, 100000);
   cf.timeout_ms = (int)control_ulong_or("timeoutsmtpd", 300, 1, 86400) * 1000;
   cf.greetdelay_ms = (int)control_ulong_or("greetdelay", 300, 0, 60000);
+  /* POP-before-SMTP: a recent POP3/IMAP login from this address may relay. */
+  if (!cf.relayclient && !cf.local &&
+      pbs_allowed(cf.remoteip, control_ulong_or("popbeforesmtp", 10, 0, 1440)) == 1)
+    cf.relayclient = cf.popbeforesmtp = 1;
   if (!rcpt_policy_load(&policy)) die_sys(111, "unable to read control/rcpthosts or the accounts database");
 
   /* Started as root (tcpserver without -u): become yubind. */

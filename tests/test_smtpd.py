@@ -696,6 +696,31 @@ class OpenRelay(unittest.TestCase):
             rig.cleanup()
 
 
+class PopBeforeSmtp(unittest.TestCase):
+    def test_recent_login_may_relay(self):
+        rig = SmtpdRig(rcpthosts=["yubin.test"], extra_control={"popbeforesmtp": "10\n"}).start()
+        try:
+            os.makedirs(rig.path("run", "pbs"))
+            stamp = rig.path("run", "pbs", "127.0.0.1")
+            with open(stamp, "w"):
+                pass
+            os.chmod(rig.path("run"), 0o777)
+            os.chmod(rig.path("run", "pbs"), 0o777)
+            with rig.smtp() as s:
+                s.ehlo()
+                s.mail("a@yubin.test")
+                self.assertEqual(s.rcpt("far@elsewhere.example")[0], 250)
+            rig.wait_log("relay=popbeforesmtp")
+            old = time.time() - 11 * 60
+            os.utime(stamp, (old, old))
+            with rig.smtp() as s:
+                s.ehlo()
+                s.mail("a@yubin.test")
+                self.assertEqual(s.rcpt("far@elsewhere.example")[0], 553)
+        finally:
+            rig.cleanup()
+
+
 class Tcpd(unittest.TestCase):
     def test_per_ip_limit_and_log(self):
         rig = SmtpdRig(rcpthosts=["yubin.test"], extra_control={"concurrencyperip": "2\n"})
