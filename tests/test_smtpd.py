@@ -696,6 +696,28 @@ class OpenRelay(unittest.TestCase):
             rig.cleanup()
 
 
+class RcptHosts(unittest.TestCase):
+    def test_rcpthosts_subdomains_and_cdb(self):
+        rig = SmtpdRig(rcpthosts=[".sub.test", "Exact.Test"])
+        try:
+            rig.control("morercpthosts", "many1.test\n.wild.test\n")
+            p = subprocess.run([rig.path("bin", "yubin-smtpd"), "-C"], capture_output=True, text=True,
+                               env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertTrue(os.path.exists(rig.path("control", "morercpthosts.cdb")))
+            rig.start()
+            with rig.smtp() as s:
+                s.ehlo()
+                s.mail("a@example.org")
+                for rcpt, code in (("x@exact.test", 250), ("x@EXACT.TEST", 250), ("x@a.exact.test", 553),
+                                   ("x@a.sub.test", 250), ("x@a.b.sub.test", 250), ("x@sub.test", 553),
+                                   ("x@many1.test", 250), ("x@many2.test", 553), ("x@host.wild.test", 250),
+                                   ("x@wild.test", 553), ("x@notsub.test", 553)):
+                    self.assertEqual(s.rcpt(rcpt)[0], code, rcpt)
+        finally:
+            rig.cleanup()
+
+
 class PopBeforeSmtp(unittest.TestCase):
     def test_recent_login_may_relay(self):
         rig = SmtpdRig(rcpthosts=["yubin.test"], extra_control={"popbeforesmtp": "10\n"}).start()
