@@ -696,6 +696,48 @@ class OpenRelay(unittest.TestCase):
             rig.cleanup()
 
 
+class Robustness(unittest.TestCase):
+    """Random mixes of commands, chunk headers, stray CR/LF/NUL and garbage,
+    each sent in one go and then half-closed: every session ends by itself
+    with exit 0 and no sanitizer report (the tests run the ASan/UBSan build)."""
+
+    def test_garbage_sessions(self):
+        rig = SmtpdRig(accounts=["joe@yubin.test"], rcpthosts=["yubin.test"],
+                       extra_control={"databytes": "3000\n", "timeoutsmtpd": "5\n"}).start()
+        pieces = [b"EHLO a.test\r\n", b"HELO a.test\r\n", b"MAIL FROM:<a@b.test>\r\n",
+                  b"RCPT TO:<joe@yubin.test>\r\n", b"DATA\r\n", b"BDAT 5\r\n", b"BDAT 0 LAST\r\n",
+                  b"BDAT 3 LAST\r\n", b"RSET\r\n", b"\r\n.\r\n", b".\r\n", b"\n.\n", b"NOOP\r\n",
+                  b"MAIL FROM:<> SIZE=99999\r\n", b"RCPT TO:<x%y@yubin.test>\r\n", b"\r", b"\n", b"\0",
+                  b"x" * 600 + b"\r\n", b"y" * 2000, b"BDAT 99999999999999999999\r\n", b"QUIT\r\n"]
+        rnd = random.Random(5321)
+        n = 150
+        try:
+            for i in range(n):
+                data = b"".join(rnd.choice(pieces) if rnd.random() < 0.7 else
+                                bytes(rnd.randrange(256) for _ in range(rnd.randrange(20)))
+                                for _ in range(rnd.randrange(1, 30)))
+                c = socket.create_connection(("127.0.0.1", rig.port), timeout=10)
+                try:
+                    c.sendall(data)
+                    c.shutdown(socket.SHUT_WR)
+                    while c.recv(65536):
+                        pass
+                except OSError:
+                    pass
+                c.close()
+            t0 = time.time()
+            while time.time() - t0 < 20 and rig.log().count("yubin-tcpd: info: end") < n:
+                time.sleep(0.1)
+            log = rig.log()
+            ends = [l for l in log.splitlines() if "yubin-tcpd: info: end" in l]
+            self.assertEqual(len(ends), n, log[-3000:])
+            self.assertEqual([l for l in ends if not l.endswith("result=exit0")], [])
+            self.assertNotIn("ERROR", log)
+            self.assertNotIn("runtime error", log)
+        finally:
+            rig.cleanup()
+
+
 class RcptHosts(unittest.TestCase):
     def test_rcpthosts_subdomains_and_cdb(self):
         rig = SmtpdRig(rcpthosts=[".sub.test", "Exact.Test"])
