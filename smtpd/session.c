@@ -5,24 +5,22 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "atomic.h"
-#include "datefmt.h"
 #include "log.h"
+#include "message.h"
 
-/* ---- replies: every reply goes through reply() ------------------------- */
+/* ---- replies: every reply goes through session_reply() ------------------------- */
 
-static void flush_out(session *s)
+void session_flush(session *s)
 {
   if (s->outn && !s->outerr && !write_all(s->out, s->outbuf, s->outn)) s->outerr = 1;
   s->outn = 0;
 }
 
 /* One reply line "CODE[-| ]X.Y.Z text"; the code and enhanced code are part of fmt. */
-__attribute__((format(printf, 2, 3)))
-static void reply(session *s, const char *fmt, ...)
+void session_reply(session *s, const char *fmt, ...)
 {
   char line[SMTP_LINE_MAX];
   va_list ap;
@@ -35,7 +33,7 @@ static void reply(session *s, const char *fmt, ...)
   line[n++] = '\r';
   line[n++] = '\n';
   s->lastcode = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-  if (s->outn + (size_t)n > sizeof s->outbuf) flush_out(s);
+  if (s->outn + (size_t)n > sizeof s->outbuf) session_flush(s);
   memcpy(s->outbuf + s->outn, line, (size_t)n);
   s->outn += (size_t)n;
 }
@@ -44,14 +42,14 @@ static void reply(session *s, const char *fmt, ...)
  * the session would wait for the client. */
 static void flush_if_waiting(session *s)
 {
-  if (!memchr(s->lb.buf + s->lb.start, '\n', lb_pending(&s->lb))) flush_out(s);
+  if (!memchr(s->lb.buf + s->lb.start, '\n', lb_pending(&s->lb))) session_flush(s);
 }
 
-static const char *safe(const char *in, char *buf, size_t n) { return log_safe(in, buf, n); }
+const char *session_safe(const char *in, char *buf, size_t n) { return log_safe(in, buf, n); }
 
 /* ---- the transaction ---------------------------------------------------- */
 
-static void txn_reset(session *s)
+void session_txn_reset(session *s)
 {
   if (s->injecting) { inject_abort(&s->q); s->injecting = 0; }
   s->env.len = 0;
@@ -62,182 +60,11 @@ static void txn_reset(session *s)
   if (s->state > ST_HELO) s->state = ST_HELO;
 }
 
-static const char *protocol(const session *s)
-{
-  /* RFC 3848 and RFC 6531 "with" keywords; A (AUTH) comes with issue 5. */
-  if (s->cf->local) return s->mp.smtputf8 ? "UTF8SMTP" : "ESMTP";
-  if (s->mp.smtputf8) return s->cf->tls ? "UTF8SMTPS" : "UTF8SMTP";
-  if (!s->ehlo) return "SMTP";
-  return s->cf->tls ? "ESMTPS" : "ESMTP";
-}
-
-static int start_message(session *s)
-{
-  char date[DATEFMT_MAX], line[1024], rc[ADDR_MAX + 1];
-  int n;
-  uniq_queue_id(s->qid);
-  if (!inject_start(&s->q)) {
-    warn_sys("%s unable to start the queue program", s->sid);
-    return 0;
-  }
-  s->injecting = 1;
-  datefmt_rfc5322(time(NULL), date);
-  rc[0] = 0;
-  if (s->nrcpt == 1) {
-    /* the single recipient: env is F<sender>\0T<rcpt>\0 */
-    const char *t = s->env.s + strlen(s->env.s) + 1;
-    snprintf(rc, sizeof rc, "%s", t + 1);
-  }
-  if (s->cf->local)
-    n = snprintf(line, sizeof line, "Received: from local user %s\n\tby %s (yubin) with %s id %s%s%s%s;\n\t%s\n",
-                 s->cf->localuser, s->cf->me, protocol(s), s->qid,
-                 rc[0] ? "\n\tfor <" : "", rc, rc[0] ? ">" : "", date);
-  else
-    n = snprintf(line, sizeof line, "Received: from %s (%s [%s])\n\tby %s (yubin) with %s id %s%s%s%s;\n\t%s\n",
-                 s->helo, s->cf->remotehost[0] ? s->cf->remotehost : "unknown", s->cf->remoteip,
-                 s->cf->me, protocol(s), s->qid,
-                 rc[0] ? "\n\tfor <" : "", rc, rc[0] ? ">" : "", date);
-  if (n < 0 || (size_t)n >= sizeof line) n = (int)strlen(line);
-  inject_write(&s->q, line, (size_t)n);
-  return 1;
-}
-
-/* The reply for a message the data machine refused, or NULL. */
-static const char *data_refusal(const data_state *d)
-{
-  if (d->bad & DATA_TOO_BIG) return "552 5.3.4 sorry, that message size exceeds my databytes limit";
-  if (d->bad & (DATA_BARE_LF | DATA_BARE_CR))
-    return "550 5.6.0 message refused: bare CR or LF in the data (lines must end with CRLF)";
-  if (d->bad & DATA_LONG_LINE) return "550 5.6.0 message refused: a line is longer than 998 octets";
-  if (d->bad & DATA_NUL) return "554 5.6.0 message refused: NUL octet in the data";
-  return 0;
-}
-
-static void log_message(session *s, const char *result, unsigned long long size)
-{
-  char rc[1200], one[ADDR_MAX + 1], sb[ADDR_MAX + 1];
-  size_t off = 0, i = strlen(s->env.s) + 1;
-  unsigned long k;
-  rc[0] = 0;
-  for (k = 0; k < s->nrcpt && i < s->env.len; k++) {
-    const char *t = s->env.s + i + 1;
-    size_t tl = strlen(t);
-    i += tl + 2;
-    safe(t, one, sizeof one);
-    if (off + strlen(one) + 4 >= sizeof rc - 8) { snprintf(rc + off, sizeof rc - off, ",..."); break; }
-    off += (size_t)snprintf(rc + off, sizeof rc - off, "%s<%s>", k ? "," : "", one);
-  }
-  char ip[64], hb[SESSION_HELO_MAX + 1];
-  log_info("%s message id=%s ip=%s helo=%s from=<%s> rcpts=%lu to=%s size=%llu result=\"%s\"", s->sid, s->qid,
-           safe(s->cf->remoteip, ip, sizeof ip), safe(s->helo, hb, sizeof hb),
-           safe(s->sender, sb, sizeof sb), s->nrcpt, rc, size, result);
-}
-
-/* The message is complete in the data machine: queue it or refuse it. */
-static void end_message(session *s)
-{
-  const char *refuse = data_refusal(&s->d);
-  int code;
-  if (refuse) {
-    inject_abort(&s->q);
-    s->injecting = 0;
-    reply(s, "%s", refuse);
-    log_message(s, refuse, s->d.size);
-    txn_reset(s);
-    return;
-  }
-  if (!sa_catc(&s->env, 0)) {
-    inject_abort(&s->q);
-    s->injecting = 0;
-    reply(s, "451 4.3.0 out of memory");
-    txn_reset(s);
-    return;
-  }
-  code = inject_finish(&s->q, s->env.s, s->env.len);
-  s->env.len--;
-  s->injecting = 0;
-  if (code == 0) {
-    reply(s, "250 2.0.0 Ok: queued as %s", s->qid);
-    s->messages++;
-    log_message(s, "250 queued", s->d.size);
-  } else {
-    char r[64];
-    reply(s, "%s", inject_reply(code));
-    snprintf(r, sizeof r, "queue exit %d", code);
-    log_message(s, r, s->d.size);
-  }
-  txn_reset(s);
-}
-
-/* ---- reading the message ------------------------------------------------ */
-
-static int wait_input(session *s)
-{
-  struct pollfd p = { s->in, POLLIN, 0 };
-  int r;
-  do r = poll(&p, 1, s->cf->timeout_ms); while (r < 0 && errno == EINTR);
-  if (r == 0) { errno = ETIMEDOUT; return 0; }
-  return r > 0;
-}
-
-/* Next input bytes for DATA/BDAT: what the line buffer holds, else a read. */
-static ssize_t more_input(session *s, const char **p)
-{
-  ssize_t r;
-  if (lb_pending(&s->lb)) {
-    *p = s->lb.buf + s->lb.start;
-    return (ssize_t)lb_pending(&s->lb);
-  }
-  flush_out(s);   /* about to wait: the client may be waiting for a reply */
-  if (!wait_input(s)) return -1;
-  s->lb.start = s->lb.end = 0;
-  do r = read(s->in, s->lb.buf, s->lb.size); while (r < 0 && errno == EINTR);
-  if (r <= 0) return r;
-  s->lb.end = (size_t)r;
-  *p = s->lb.buf;
-  return r;
-}
-
-static void lost(session *s, const char *why)
+void session_lost(session *s, const char *why)
 {
   s->end = why;
   s->quit = 1;
   if (s->injecting) { inject_abort(&s->q); s->injecting = 0; }
-}
-
-static void read_data(session *s)
-{
-  char *out = s->dataout;
-  data_init(&s->d, 0, s->cf->databytes);
-  while (!s->d.done) {
-    const char *p;
-    size_t on, used;
-    ssize_t r = more_input(s, &p);
-    if (r <= 0) { lost(s, r == 0 ? "eof in data" : "timeout in data"); return; }
-    used = data_feed(&s->d, p, (size_t)r, out, &on);
-    s->lb.start += used;
-    if (on) inject_write(&s->q, out, on);
-  }
-  end_message(s);
-}
-
-/* Reads one BDAT chunk of size octets into the message (or, with keep 0, away). */
-static int read_chunk(session *s, unsigned long long size, int keep)
-{
-  char *out = s->dataout;
-  while (size > 0) {
-    const char *p;
-    size_t on, take;
-    ssize_t r = more_input(s, &p);
-    if (r <= 0) { lost(s, r == 0 ? "eof in bdat" : "timeout in bdat"); return 0; }
-    take = (unsigned long long)r < size ? (size_t)r : (size_t)size;
-    s->lb.start += take;
-    size -= take;
-    if (!keep) continue;
-    data_feed(&s->d, p, take, out, &on);
-    if (on) inject_write(&s->q, out, on);
-  }
-  return 1;
 }
 
 /* ---- the verbs: check (validate, reply on failure) and proceed ---------- */
@@ -245,22 +72,22 @@ static int read_chunk(session *s, unsigned long long size, int keep)
 static int need_helo(session *s)
 {
   if (s->state >= ST_HELO) return 1;
-  reply(s, "503 5.5.1 send HELO or EHLO first");
+  session_reply(s, "503 5.5.1 send HELO or EHLO first");
   return 0;
 }
 
 static int no_arg(session *s, const smtp_cmd *c)
 {
   if (c->arglen == 0) return 1;
-  reply(s, "501 5.5.4 no arguments allowed");
+  session_reply(s, "501 5.5.4 no arguments allowed");
   return 0;
 }
 
 static int check_helo(session *s, const smtp_cmd *c)
 {
-  if (s->state == ST_BDAT) { reply(s, "503 5.5.1 BDAT transaction in progress"); return 0; }
+  if (s->state == ST_BDAT) { session_reply(s, "503 5.5.1 BDAT transaction in progress"); return 0; }
   if (!cmd_helo_ok(c->arg, c->arglen)) {
-    reply(s, "501 5.5.4 syntax: %s domain-or-address-literal", c->verb);
+    session_reply(s, "501 5.5.4 syntax: %s domain-or-address-literal", c->verb);
     return 0;
   }
   return 1;
@@ -268,20 +95,20 @@ static int check_helo(session *s, const smtp_cmd *c)
 
 static void ehlo_extensions(session *s)
 {
-  if (s->cf->databytes) reply(s, "250-SIZE %llu", s->cf->databytes);
-  else reply(s, "250-SIZE");
-  reply(s, "250-PIPELINING");
-  reply(s, "250-8BITMIME");
-  reply(s, "250-ENHANCEDSTATUSCODES");
-  reply(s, "250-SMTPUTF8");
+  if (s->cf->databytes) session_reply(s, "250-SIZE %llu", s->cf->databytes);
+  else session_reply(s, "250-SIZE");
+  session_reply(s, "250-PIPELINING");
+  session_reply(s, "250-8BITMIME");
+  session_reply(s, "250-ENHANCEDSTATUSCODES");
+  session_reply(s, "250-SMTPUTF8");
   /* STARTTLS (when yubin-tlsd can be asked to start TLS) and AUTH (issue 5)
    * are advertised here. */
-  reply(s, "250 CHUNKING");
+  session_reply(s, "250 CHUNKING");
 }
 
 static void helo_common(session *s, const smtp_cmd *c, int ehlo)
 {
-  txn_reset(s);
+  session_txn_reset(s);
   memcpy(s->helo, c->arg, c->arglen);
   s->helo[c->arglen] = 0;
   s->ehlo = ehlo;
@@ -291,14 +118,14 @@ static void helo_common(session *s, const smtp_cmd *c, int ehlo)
 static void do_helo(session *s, const smtp_cmd *c)
 {
   helo_common(s, c, 0);
-  reply(s, "250 %s", s->cf->me);
+  session_reply(s, "250 %s", s->cf->me);
 }
 
 static void do_ehlo(session *s, const smtp_cmd *c)
 {
   helo_common(s, c, 1);
-  if (s->cf->local) reply(s, "250-%s hello %s", s->cf->me, s->cf->localuser);
-  else reply(s, "250-%s hello [%s]", s->cf->me, s->cf->remoteip);
+  if (s->cf->local) session_reply(s, "250-%s hello %s", s->cf->me, s->cf->localuser);
+  else session_reply(s, "250-%s hello [%s]", s->cf->me, s->cf->remoteip);
   ehlo_extensions(s);
 }
 
@@ -308,19 +135,19 @@ static int check_mail(session *s, const smtp_cmd *c)
   const char *why;
   int r;
   if (!need_helo(s)) return 0;
-  if (s->state != ST_HELO) { reply(s, "503 5.5.1 nested MAIL command"); return 0; }
+  if (s->state != ST_HELO) { session_reply(s, "503 5.5.1 nested MAIL command"); return 0; }
   r = cmd_mail(c->arg, c->arglen, &a, &s->mp, &why);
-  if (r == CMD_SYNTAX) { reply(s, "501 %s", why); return 0; }
-  if (r == CMD_BAD_PARAM) { reply(s, "555 %s", why); return 0; }
+  if (r == CMD_SYNTAX) { session_reply(s, "501 %s", why); return 0; }
+  if (r == CMD_BAD_PARAM) { session_reply(s, "555 %s", why); return 0; }
   if ((s->mp.smtputf8 || s->mp.body8) && !s->ehlo) {
-    reply(s, "555 5.5.4 parameters need EHLO");
+    session_reply(s, "555 5.5.4 parameters need EHLO");
     return 0;
   }
   if (s->mp.has_size && s->cf->databytes && s->mp.size > s->cf->databytes) {
-    reply(s, "552 5.3.4 sorry, that message size exceeds my databytes limit");
+    session_reply(s, "552 5.3.4 sorry, that message size exceeds my databytes limit");
     return 0;
   }
-  if (a.utf8 && !s->mp.smtputf8) { reply(s, "553 5.6.7 non-ASCII address needs SMTPUTF8"); return 0; }
+  if (a.utf8 && !s->mp.smtputf8) { session_reply(s, "553 5.6.7 non-ASCII address needs SMTPUTF8"); return 0; }
   addr_format(&a, s->sender, sizeof s->sender);
   return 1;
 }
@@ -332,12 +159,12 @@ static void do_mail(session *s, const smtp_cmd *c)
   s->env.len = 0;
   s->nrcpt = 0;
   if (!sa_catc(&s->env, 'F') || !sa_cats(&s->env, s->sender) || !sa_catc(&s->env, 0) || !sa_0(&s->env)) {
-    reply(s, "451 4.3.0 out of memory");
-    txn_reset(s);
+    session_reply(s, "451 4.3.0 out of memory");
+    session_txn_reset(s);
     return;
   }
   s->state = ST_MAIL;
-  reply(s, "250 2.1.0 sender <%s> ok", safe(s->sender, sb, sizeof sb));
+  session_reply(s, "250 2.1.0 sender <%s> ok", session_safe(s->sender, sb, sizeof sb));
 }
 
 static int check_rcpt(session *s, const smtp_cmd *c)
@@ -346,22 +173,22 @@ static int check_rcpt(session *s, const smtp_cmd *c)
   char ab[ADDR_MAX + 1], sb[ADDR_MAX + 1], lb2[ADDR_MAX + 1];
   int r;
   if (s->state != ST_MAIL && s->state != ST_RCPT) {
-    reply(s, s->state == ST_BDAT ? "503 5.5.1 BDAT transaction in progress" : "503 5.5.1 need MAIL first");
+    session_reply(s, s->state == ST_BDAT ? "503 5.5.1 BDAT transaction in progress" : "503 5.5.1 need MAIL first");
     return 0;
   }
   r = cmd_rcpt(c->arg, c->arglen, s->mp.smtputf8 ? ADDR_UTF8 : 0, &s->rcpt, &why);
-  if (r == CMD_SYNTAX) { reply(s, "501 %s", why); return 0; }
-  if (r == CMD_BAD_PARAM) { reply(s, "555 %s", why); return 0; }
+  if (r == CMD_SYNTAX) { session_reply(s, "501 %s", why); return 0; }
+  if (r == CMD_BAD_PARAM) { session_reply(s, "555 %s", why); return 0; }
   if (s->nrcpt >= s->cf->maxrcpt) {
-    reply(s, "452 4.5.3 too many recipients");
+    session_reply(s, "452 4.5.3 too many recipients");
     return 0;
   }
   r = rcpt_check(s->policy, &s->rcpt, s->cf->relayclient, &why);
   if (r != 1) {
     addr_format(&s->rcpt, ab, sizeof ab);
-    reply(s, "%s", why);
-    log_info("%s rcpt from=<%s> to=<%s> result=\"%.3s\"", s->sid, safe(s->sender, sb, sizeof sb),
-             safe(ab, lb2, sizeof lb2), why);
+    session_reply(s, "%s", why);
+    log_info("%s rcpt from=<%s> to=<%s> result=\"%.3s\"", s->sid, session_safe(s->sender, sb, sizeof sb),
+             session_safe(ab, lb2, sizeof lb2), why);
     return 0;
   }
   return 1;
@@ -374,50 +201,50 @@ static void do_rcpt(session *s, const smtp_cmd *c)
   addr_format(&s->rcpt, ab, sizeof ab);
   if (s->env.len + strlen(ab) + 2 > SESSION_ENV_MAX ||
       !sa_catc(&s->env, 'T') || !sa_cats(&s->env, ab) || !sa_catc(&s->env, 0) || !sa_0(&s->env)) {
-    reply(s, "452 4.5.3 too many recipients");
+    session_reply(s, "452 4.5.3 too many recipients");
     return;
   }
   s->nrcpt++;
   s->state = ST_RCPT;
-  reply(s, "250 2.1.5 recipient <%s> ok", safe(ab, lb2, sizeof lb2));
+  session_reply(s, "250 2.1.5 recipient <%s> ok", session_safe(ab, lb2, sizeof lb2));
 }
 
 static int check_data(session *s, const smtp_cmd *c)
 {
   if (!need_helo(s)) return 0;
-  if (s->state == ST_BDAT) { reply(s, "503 5.5.1 BDAT transaction in progress"); return 0; }
-  if (s->state == ST_MAIL) { reply(s, "554 5.5.1 no valid recipients"); return 0; }
-  if (s->state != ST_RCPT) { reply(s, "503 5.5.1 need MAIL and RCPT first"); return 0; }
+  if (s->state == ST_BDAT) { session_reply(s, "503 5.5.1 BDAT transaction in progress"); return 0; }
+  if (s->state == ST_MAIL) { session_reply(s, "554 5.5.1 no valid recipients"); return 0; }
+  if (s->state != ST_RCPT) { session_reply(s, "503 5.5.1 need MAIL and RCPT first"); return 0; }
   return no_arg(s, c);
 }
 
 static void do_data(session *s, const smtp_cmd *c)
 {
   (void)c;
-  if (!start_message(s)) {
-    reply(s, "451 4.3.0 unable to queue messages now, try again later");
-    txn_reset(s);
+  if (!message_start(s)) {
+    session_reply(s, "451 4.3.0 unable to queue messages now, try again later");
+    session_txn_reset(s);
     return;
   }
-  reply(s, "354 go ahead, end with <CRLF>.<CRLF>");
-  flush_out(s);
-  read_data(s);
+  session_reply(s, "354 go ahead, end with <CRLF>.<CRLF>");
+  session_flush(s);
+  message_read_data(s);
 }
 
 static int check_bdat(session *s, const smtp_cmd *c)
 {
   if (cmd_bdat(c->arg, c->arglen, &s->bdat_size, &s->bdat_last) != CMD_OK) {
     /* The chunk size is unknown, so the session cannot continue in step. */
-    reply(s, "501 5.5.4 syntax: BDAT size [LAST]");
+    session_reply(s, "501 5.5.4 syntax: BDAT size [LAST]");
     s->end = "bad bdat";
     s->quit = 1;
     return 0;
   }
   if (s->state == ST_RCPT || s->state == ST_BDAT) return 1;
   /* Out of sequence: the chunk is still read, then refused. */
-  if (!read_chunk(s, s->bdat_size, 0)) return 0;
-  if (s->state == ST_MAIL) reply(s, "554 5.5.1 no valid recipients");
-  else reply(s, "503 5.5.1 need MAIL and RCPT first");
+  if (!message_read_chunk(s, s->bdat_size, 0)) return 0;
+  if (s->state == ST_MAIL) session_reply(s, "554 5.5.1 no valid recipients");
+  else session_reply(s, "503 5.5.1 need MAIL and RCPT first");
   return 0;
 }
 
@@ -427,45 +254,45 @@ static void do_bdat(session *s, const smtp_cmd *c)
   size_t tn;
   (void)c;
   if (s->state == ST_RCPT) {
-    if (!start_message(s)) {
-      if (!read_chunk(s, s->bdat_size, 0)) return;
-      reply(s, "451 4.3.0 unable to queue messages now, try again later");
-      txn_reset(s);
+    if (!message_start(s)) {
+      if (!message_read_chunk(s, s->bdat_size, 0)) return;
+      session_reply(s, "451 4.3.0 unable to queue messages now, try again later");
+      session_txn_reset(s);
       return;
     }
     data_init(&s->d, 1, s->cf->databytes);
     s->state = ST_BDAT;
   }
-  if (!read_chunk(s, s->bdat_size, s->injecting)) return;
+  if (!message_read_chunk(s, s->bdat_size, s->injecting)) return;
   if (!s->bdat_fail && (s->d.bad & DATA_TOO_BIG)) {
     /* Refuse now rather than read the rest of a message that cannot be taken. */
-    s->bdat_fail = data_refusal(&s->d);
+    s->bdat_fail = message_refusal(&s->d);
     inject_abort(&s->q);
     s->injecting = 0;
-    log_message(s, s->bdat_fail, s->d.size);
+    message_log(s, s->bdat_fail, s->d.size);
   }
   if (s->bdat_fail) {
-    reply(s, "%s", s->bdat_fail);
-    if (s->bdat_last) txn_reset(s);
+    session_reply(s, "%s", s->bdat_fail);
+    if (s->bdat_last) session_txn_reset(s);
     return;
   }
   if (!s->bdat_last) {
-    reply(s, "250 2.0.0 %llu octets received", s->bdat_size);
+    session_reply(s, "250 2.0.0 %llu octets received", s->bdat_size);
     return;
   }
   tn = data_end_bdat(&s->d, tail);
   if (tn) inject_write(&s->q, tail, tn);
-  end_message(s);
+  message_end(s);
 }
 
 static int check_rset(session *s, const smtp_cmd *c) { return no_arg(s, c); }
-static void do_rset(session *s, const smtp_cmd *c) { (void)c; txn_reset(s); reply(s, "250 2.0.0 ok"); }
+static void do_rset(session *s, const smtp_cmd *c) { (void)c; session_txn_reset(s); session_reply(s, "250 2.0.0 ok"); }
 static int check_any(session *s, const smtp_cmd *c) { (void)s; (void)c; return 1; }
-static void do_noop(session *s, const smtp_cmd *c) { (void)c; reply(s, "250 2.0.0 ok"); }
+static void do_noop(session *s, const smtp_cmd *c) { (void)c; session_reply(s, "250 2.0.0 ok"); }
 static void do_quit(session *s, const smtp_cmd *c)
 {
   (void)c;
-  reply(s, "221 2.0.0 %s closing connection", s->cf->me);
+  session_reply(s, "221 2.0.0 %s closing connection", s->cf->me);
   s->end = "quit";
   s->quit = 1;
 }
@@ -473,22 +300,22 @@ static void do_quit(session *s, const smtp_cmd *c)
 static int check_vrfy(session *s, const smtp_cmd *c)
 {
   if (c->arglen) return 1;
-  reply(s, "501 5.5.4 syntax: VRFY address");
+  session_reply(s, "501 5.5.4 syntax: VRFY address");
   return 0;
 }
 
 static void do_vrfy(session *s, const smtp_cmd *c)
 {
   (void)c;
-  reply(s, "252 2.5.0 cannot verify, but send some mail and I will try my best");
+  session_reply(s, "252 2.5.0 cannot verify, but send some mail and I will try my best");
 }
 
 static void do_help(session *s, const smtp_cmd *c)
 {
   (void)c;
-  reply(s, "214-2.0.0 yubin: commands:");
-  reply(s, "214-2.0.0   HELO EHLO MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT");
-  reply(s, "214 2.0.0 see RFC 5321");
+  session_reply(s, "214-2.0.0 yubin: commands:");
+  session_reply(s, "214-2.0.0   HELO EHLO MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT");
+  session_reply(s, "214 2.0.0 see RFC 5321");
 }
 
 typedef struct verb {
@@ -516,7 +343,7 @@ static const verb verbs[] = {
 static int too_many_errors(session *s)
 {
   if (++s->bad < SESSION_BAD_MAX) return 0;
-  reply(s, "421 4.7.0 %s too many errors, closing connection", s->cf->me);
+  session_reply(s, "421 4.7.0 %s too many errors, closing connection", s->cf->me);
   s->end = "too many errors";
   s->quit = 1;
   return 1;
@@ -537,24 +364,24 @@ static void command(session *s, const char *line, size_t len)
   smtp_cmd c;
   size_t i;
   if (len > SMTP_LINE_MAX) {
-    reply(s, "500 5.5.2 line too long");
+    session_reply(s, "500 5.5.2 line too long");
     too_many_errors(s);
     return;
   }
   if (len < 2 || line[len - 1] != '\n' || line[len - 2] != '\r') {
-    reply(s, "500 5.5.2 command lines must end with CRLF");
+    session_reply(s, "500 5.5.2 command lines must end with CRLF");
     too_many_errors(s);
     return;
   }
   if (!cmd_split(line, len - 2, &c)) {
-    reply(s, "500 5.5.2 syntax error");
+    session_reply(s, "500 5.5.2 syntax error");
     too_many_errors(s);
     return;
   }
   for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
     if (strcmp(c.verb, verbs[i].name) == 0) break;
   if (i == sizeof verbs / sizeof verbs[0]) {
-    reply(s, "502 5.5.1 unrecognized command");
+    session_reply(s, "502 5.5.1 unrecognized command");
     too_many_errors(s);
     return;
   }
@@ -577,16 +404,16 @@ void session_run(session *s, const session_config *cf, rcpt_policy *p, int in, i
   s->end = "eof";
   uniq_hex(s->sid, 8);
   lb_init(&s->lb, in, s->inbuf, sizeof s->inbuf, cf->timeout_ms);
-  log_info("%s connect ip=%s port=%s%s%s%s", s->sid, safe(cf->remoteip, ip, sizeof ip), cf->remoteport,
+  log_info("%s connect ip=%s port=%s%s%s%s", s->sid, session_safe(cf->remoteip, ip, sizeof ip), cf->remoteport,
            cf->local ? " local=" : "", cf->local ? cf->localuser : "",
            cf->popbeforesmtp ? " relay=popbeforesmtp" : cf->relayclient ? " relay=relayclient" : "");
   if (talks_first(s)) {
-    reply(s, "554 5.5.0 %s you talked before my greeting", cf->me);
-    flush_out(s);
+    session_reply(s, "554 5.5.0 %s you talked before my greeting", cf->me);
+    session_flush(s);
     s->end = "talked before greeting";
     goto done;
   }
-  reply(s, "220 %s ESMTP yubin", cf->me);
+  session_reply(s, "220 %s ESMTP yubin", cf->me);
   while (!s->quit && !s->outerr) {
     const char *line;
     size_t len;
@@ -596,12 +423,12 @@ void session_run(session *s, const session_config *cf, rcpt_policy *p, int in, i
     if (r == 0) { s->end = "eof"; break; }
     if (r < 0) {
       if (errno == ERANGE) {
-        reply(s, "500 5.5.2 line too long");
+        session_reply(s, "500 5.5.2 line too long");
         too_many_errors(s);
         continue;
       }
       if (errno == ETIMEDOUT) {
-        reply(s, "421 4.4.2 %s timeout, closing connection", cf->me);
+        session_reply(s, "421 4.4.2 %s timeout, closing connection", cf->me);
         s->end = "timeout";
       } else {
         s->end = "read error";
@@ -610,10 +437,10 @@ void session_run(session *s, const session_config *cf, rcpt_policy *p, int in, i
     }
     command(s, line, len);
   }
-  flush_out(s);
+  session_flush(s);
 done:
-  txn_reset(s);
-  log_info("%s end ip=%s helo=%s messages=%lu result=\"%s\"", s->sid, safe(cf->remoteip, ip, sizeof ip),
-           s->helo[0] ? safe(s->helo, hb, sizeof hb) : "-", s->messages, s->end);
+  session_txn_reset(s);
+  log_info("%s end ip=%s helo=%s messages=%lu result=\"%s\"", s->sid, session_safe(cf->remoteip, ip, sizeof ip),
+           s->helo[0] ? session_safe(s->helo, hb, sizeof hb) : "-", s->messages, s->end);
   sa_free(&s->env);
 }
