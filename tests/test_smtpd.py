@@ -1022,6 +1022,34 @@ class EndToEnd(unittest.TestCase):
         self.assertTrue(stored.endswith(body.replace("\r\n", "\n").replace("\n..", "\n.").encode()), stored[-200:])
         self.inst.wait_log("smtpd", "result=\"250 queued\"")
 
+    def test_swaks_and_bdat_into_maildir(self):
+        before = len(self.inst.maildir_files("shop.example", "joe"))
+        p = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(self.port), "--helo", "swaks.example",
+                            "--from", "s@example.org", "--to", "joe@shop.example", "--pipeline",
+                            "--header", "Subject: swaks e2e", "--body", "swaks body"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        c = RawClient(self.port)
+        c.reply()
+        c.cmd("EHLO client.example")
+        c.send("MAIL FROM:<b@example.org>\r\nRCPT TO:<joe@shop.example>\r\n")
+        self.assertEqual([c.reply()[0] for _ in range(2)], [250, 250])
+        chunk = "Subject: bdat e2e\r\n\r\n8-bit: Grüße\r\n".encode()
+        c.send(b"BDAT %d LAST\r\n" % len(chunk) + chunk)
+        self.assertEqual(c.reply()[0], 250)
+        c.cmd("QUIT")
+        files = self.inst.wait_maildir("shop.example", "joe", before + 2)
+        subjects = set()
+        for f in files:
+            with open(f, "rb") as fh:
+                data = fh.read()
+            for line in data.split(b"\n"):
+                if line.startswith(b"Subject: "):
+                    subjects.add(line[9:])
+            if b"bdat e2e" in data:
+                self.assertTrue(data.endswith("8-bit: Grüße\n".encode()))
+        self.assertLessEqual({b"swaks e2e", b"bdat e2e"}, subjects)
+
 
 if __name__ == "__main__":
     unittest.main()
