@@ -93,15 +93,16 @@ static int dns_wait(int *done)
     ares_socket_t socks[ARES_GETSOCK_MAXNUM];
     struct pollfd pfd[ARES_GETSOCK_MAXNUM];
     struct timeval tv, *tvp, max;
-    int bits = ares_getsock(chan, socks, ARES_GETSOCK_MAXNUM);
+    unsigned bits = (unsigned)ares_getsock(chan, socks, ARES_GETSOCK_MAXNUM);
     nfds_t nfd = 0;
     long long left = deadline - now_ms();
     int i, t, pr;
     if (left <= 0) { ares_cancel(chan); return 0; }
     for (i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
       short ev = 0;
-      if (ARES_GETSOCK_READABLE(bits, i)) ev |= POLLIN;
-      if (ARES_GETSOCK_WRITABLE(bits, i)) ev |= POLLOUT;
+      /* The ARES_GETSOCK_ macros shift a signed 1 into the sign bit. */
+      if ((bits >> i) & 1u) ev |= POLLIN;
+      if ((bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u) ev |= POLLOUT;
       if (!ev) continue;
       pfd[nfd].fd = socks[i]; pfd[nfd].events = ev; pfd[nfd].revents = 0; nfd++;
     }

@@ -51,6 +51,7 @@ static void fail_all(delivery *d, int kind, const char *host, const char *text)
 /* Why a host could not be tried (no server said anything). */
 static void note_dns(delivery *d, const char *text)
 {
+  if (d->last_err.len && d->last_host[0] && strcmp(d->last_host, "-") != 0) return;
   snprintf(d->last_host, sizeof d->last_host, "-");
   d->last_err.len = 0;
   if (sa_cats(&d->last_err, text)) sa_0(&d->last_err);
@@ -206,10 +207,9 @@ void deliver(delivery *d, const char *domain, const route *rt, const settings *s
     return;
   }
   if (d->last_err.len) {
-    /* The remote server's words, but never a permanent result from a host
-     * that we merely could not use. */
+    /* The remote server's words, but a temporary result: other hosts may
+     * work next time. */
     snprintf(text, sizeof text, "%s", d->last_err.s);
-    if (text[0] == '5') text[0] = '4';
     fail_all(d, RES_TEMP, d->last_host[0] ? d->last_host : "-", text);
   } else {
     fail_all(d, RES_TEMP, "-", "4.4.1 no host could be reached");

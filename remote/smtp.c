@@ -24,8 +24,11 @@ void result_set(delivery *d, size_t i, int kind, const char *host, const char *t
   sa_0(&r->text);
 }
 
+/* A reply from a server is worth more than a failed connection to the next
+ * one: it is what the final temporary result reports. */
 static void note_err(delivery *d, const char *host, const char *text)
 {
+  if (strcmp(host, "-") == 0 && d->last_err.len && d->last_host[0] && strcmp(d->last_host, "-") != 0) return;
   snprintf(d->last_host, sizeof d->last_host, "%s", host);
   d->last_err.len = 0;
   sa_cats(&d->last_err, text);
@@ -246,7 +249,6 @@ int smtp_session(delivery *d, const char *host, const struct sockaddr *addr, soc
       if (r.code == 0) goto io;
       /* A refused login is a configuration problem: keep the mail queued. */
       snprintf(text, sizeof text, "%s (authentication as %s failed)", r.text.s, d->auth_user);
-      if (text[0] == '5') text[0] = '4';
       log_info("%s auth host=%s user=%s result=%d", d->qid, host, d->auth_user, r.code);
       fail_pending(d, RES_TEMP, host, text);
       outcome = SESS_DONE;
