@@ -1,6 +1,7 @@
 /* yubin-remote: one delivery attempt of one message to one destination
  * domain.  Interface: doc/spawn.md and remote/README.md. */
 #include <errno.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
   int rr;
 
   log_init(argv[0]);
+  signal(SIGPIPE, SIG_IGN);   /* a server that hangs up is an error to report, not our end */
   if (argc < 5) die(100, "usage: yubin-remote QUEUEID DOMAIN SENDER RECIPIENT...");
   memset(&d, 0, sizeof d);
   d.qid = argv[1];

@@ -9,7 +9,8 @@ Options: rcpt={"bad@x": "550 5.1.1 no such user"} (per-recipient replies),
 rcpt_default, data_reply ("451 4.3.0 try later"), greeting ("421 ..." to
 refuse the session), tls=(certfile, keyfile) to offer STARTTLS,
 auth={"user": "password"} to require AUTH (PLAIN and LOGIN; allowed without
-TLS only with auth_plaintext=True), size=N to announce SIZE N, smtputf8=True.
+TLS only with auth_plaintext=True), size=N to announce SIZE N, smtputf8=True,
+tls13_only=True to make every TLS handshake with a TLS 1.2 client fail.
 A sink counts its sessions and can change its replies between attempts.
 """
 import collections, ssl, subprocess, os, threading
@@ -55,6 +56,8 @@ class _Controller(Controller):
         if s.tls:
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(*s.tls)
+            if s.tls13_only:
+                ctx.minimum_version = ssl.TLSVersion.TLSv1_3
             kw["tls_context"] = ctx
         if s.auth is not None:
             kw["authenticator"] = s.authenticate
@@ -79,7 +82,8 @@ class _SinkSMTP(SMTP):
 
 class Sink:
     def __init__(self, host, port, rcpt=None, rcpt_default="250 2.1.5 ok", data_reply="250 2.0.0 accepted",
-                 greeting=None, tls=None, auth=None, auth_plaintext=False, size=33554432, smtputf8=False):
+                 greeting=None, tls=None, auth=None, auth_plaintext=False, size=33554432, smtputf8=False,
+                 tls13_only=False):
         self.host, self.port = host, port
         self.rcpt = dict(rcpt or {})
         self.rcpt_default = rcpt_default
@@ -90,6 +94,7 @@ class Sink:
         self.auth_plaintext = auth_plaintext
         self.size = size
         self.smtputf8 = smtputf8
+        self.tls13_only = tls13_only
         self.messages = []
         self.sessions = 0
         self.last_user = None
@@ -113,6 +118,7 @@ class Sink:
             self.greeting = g
         else:
             self.ctl.start()
+        self.sessions = 0   # not the controller's own readiness check
         return self
 
     def __exit__(self, *exc):

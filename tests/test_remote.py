@@ -9,10 +9,12 @@ from dnstest import DnsServer
 from sink import Sink, make_cert
 
 MX = {"mx.test": [(10, "mx1.mx.test"), (20, "mx2.mx.test")],
-      "down.test": [(10, "mx1.down.test"), (20, "mx2.down.test")]}
+      "down.test": [(10, "mx1.down.test"), (20, "mx2.down.test")],
+      "six.test": [(10, "mx1.six.test"), (20, "mx2.six.test")]}
 HOSTS = {"mx1.mx.test": ["127.0.0.2"], "mx2.mx.test": ["127.0.0.3"],
          "mx1.down.test": ["127.0.0.6"], "mx2.down.test": ["127.0.0.3"],
-         "plain.test": ["127.0.0.4"], "relay.test": ["127.0.0.5"]}
+         "plain.test": ["127.0.0.4"], "relay.test": ["127.0.0.5"],
+         "mx1.six.test": ["::1"], "mx2.six.test": ["127.0.0.8"]}
 MESSAGE = b"From: a@example.org\nTo: b@mx.test\nSubject: remote\n\nline one\n.hidden dot line\n.\nlast\n"
 
 
@@ -129,6 +131,15 @@ class RemoteTest(unittest.TestCase):
         self.assertEqual(res[0][0], "temp", self.stderr)
         self.assertIn("connection to mx2.down.test failed", res[0][3])
 
+    def test_ipv6_mx(self):
+        s6 = self.sink("::1")
+        v4 = self.sink("127.0.0.8")
+        res = self.remote("six.test", ["b@six.test"])
+        self.assertEqual(res[0][:3], ["ok", "b@six.test", "mx1.six.test"], self.stderr)
+        self.assertIn("ip=::1", self.stderr)
+        self.assertEqual(len(s6.messages), 1)
+        self.assertEqual(v4.messages, [])
+
     def test_implicit_mx(self):
         s = self.sink("127.0.0.4")
         res = self.remote("plain.test", ["x@plain.test"])
@@ -216,6 +227,14 @@ class RemoteTest(unittest.TestCase):
         self.assertEqual(res[0][0], "ok", self.stderr)
         self.assertTrue(s.messages[0].tls, "message must arrive over TLS")
         self.assertIn("tls host=mx1.mx.test version=TLSv1.2", self.stderr)
+
+    def test_tls_failure_in_may_mode_retries_in_plain_text(self):
+        s = self.sink("127.0.0.2", tls=self.cert, tls13_only=True)
+        res = self.remote("mx.test", ["b@mx.test"])
+        self.assertEqual(res[0][:3], ["ok", "b@mx.test", "mx1.mx.test"], self.stderr)
+        self.assertEqual(s.sessions, 2, "one failed TLS session, one in plain text")
+        self.assertFalse(s.messages[0].tls)
+        self.assertIn("outcome=retry-plain", self.stderr)
 
     def test_tls_none_policy(self):
         self.control("tlsdestinations", "mx.test:none\n")
