@@ -200,58 +200,48 @@ int dns_mx_lookup(const char *domain, dns_mx *out, size_t max, size_t *n)
 
 struct addr_job {
   int done, result;
-  int family;
   dns_addr *out;
   size_t max, n;
 };
 
-static void addr_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+static void addr_take(struct addr_job *j, struct ares_addrinfo_node *p, int family)
 {
-  struct addr_job *j = arg;
-  struct ares_addrinfo_node *p;
-  (void)timeouts;
-  j->done = 1;
-  j->result = map_status(status);
-  if (status != ARES_SUCCESS || !res) { if (res) ares_freeaddrinfo(res); return; }
-  for (p = res->nodes; p && j->n < j->max; p = p->ai_next) {
-    if (p->ai_family != j->family) continue;
-    if (p->ai_addrlen > sizeof j->out[j->n].sa) continue;
+  for (; p && j->n < j->max; p = p->ai_next) {
+    if (p->ai_family != family || p->ai_addrlen > sizeof j->out[j->n].sa) continue;
     memset(&j->out[j->n], 0, sizeof j->out[j->n]);
     memcpy(&j->out[j->n].sa, p->ai_addr, p->ai_addrlen);
     j->out[j->n].len = p->ai_addrlen;
     j->n++;
   }
-  ares_freeaddrinfo(res);
 }
 
-static int addr_one(const char *host, int family, dns_addr *out, size_t max, size_t *n)
+static void addr_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+  struct addr_job *j = arg;
+  (void)timeouts;
+  j->done = 1;
+  j->result = map_status(status);
+  if (status == ARES_SUCCESS && res) {
+    addr_take(j, res->nodes, AF_INET6);   /* IPv6 first, then IPv4 */
+    addr_take(j, res->nodes, AF_INET);
+  }
+  if (res) ares_freeaddrinfo(res);
+}
+
+int dns_addr_lookup(const char *host, dns_addr *out, size_t max, size_t *n)
 {
   struct ares_addrinfo_hints h;
-  struct addr_job j = { 0, DNS_TEMP, family, out, max, 0 };
+  struct addr_job j = { 0, DNS_TEMP, out, max, 0 };
+  *n = 0;
+  if (!chan_ready) return DNS_TEMP;
   memset(&h, 0, sizeof h);
-  h.ai_family = family;
+  h.ai_family = AF_UNSPEC;   /* A and AAAA queried at once */
   h.ai_flags = ARES_AI_NOSORT;
   ares_getaddrinfo(chan, host, NULL, &h, addr_cb, &j);
   if (!dns_wait(&j.done)) return DNS_TEMP;
   *n = j.n;
   if (j.result == DNS_OK && j.n == 0) return DNS_NODATA;
   return j.result;
-}
-
-int dns_addr_lookup(const char *host, dns_addr *out, size_t max, size_t *n)
-{
-  size_t n6 = 0, n4 = 0;
-  int r6, r4;
-  *n = 0;
-  if (!chan_ready) return DNS_TEMP;
-  r6 = addr_one(host, AF_INET6, out, max, &n6);
-  if (r6 == DNS_NXDOMAIN) return DNS_NXDOMAIN;
-  r4 = addr_one(host, AF_INET, out + n6, max - n6, &n4);
-  *n = n6 + n4;
-  if (*n) return DNS_OK;
-  if (r6 == DNS_TEMP || r4 == DNS_TEMP) return DNS_TEMP;
-  if (r4 == DNS_NXDOMAIN) return DNS_NXDOMAIN;
-  return DNS_NODATA;
 }
 
 const char *dns_strresult(int r)

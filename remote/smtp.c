@@ -207,7 +207,15 @@ int smtp_session(delivery *d, const char *host, const struct sockaddr *addr, soc
   }
   if (e.starttls && !notls && d->tls_policy != TLS_NONE) {
     if (!cmd(&c, &buf, "STARTTLS", 0) || !conn_reply(&c, &r, d->timeout_cmd_ms)) goto io;
-    if (r.code == 220 && !conn_pending(&c)) {
+    if (r.code == 220 && conn_pending(&c)) {
+      /* Bytes after the 220 would be read as if they came over TLS
+       * (the STARTTLS command injection of CVE-2011-0411's kind). */
+      snprintf(text, sizeof text, "4.7.5 %s sent data after its STARTTLS reply", host);
+      note_err(d, host, text);
+      outcome = d->tls_policy == TLS_MAY ? SESS_PLAIN : SESS_NEXT;
+      goto out;
+    }
+    if (r.code == 220) {
       tls = sodium_malloc(sizeof *tls);
       if (!tls) { note_err(d, host, "4.3.0 out of memory"); goto out; }
       if (!tlsclient_start(tls, c.fd, host[0] == '[' ? NULL : host, d->tls_policy == TLS_VERIFY, d->timeout_cmd_ms, &why)) {
