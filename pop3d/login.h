@@ -1,0 +1,18 @@
+/* login.h: the login stage's hand-over to yubin-auth and yubin-pop3d
+ * (the protocol is in handoff.h). */
+#ifndef YUBIN_LOGIN_H
+#define YUBIN_LOGIN_H
+#include <stddef.h>
+
+#define LOGIN_OK 0        /* yubin-pop3d has the session; the login stage is done */
+#define LOGIN_BAD 1       /* wrong credentials */
+#define LOGIN_DISABLED 2  /* account disabled */
+#define LOGIN_IN_USE 3    /* another session holds the maildrop */
+#define LOGIN_TEMP 4      /* temporary failure */
+
+/* Runs auth (ROOT/bin/yubin-auth) with "PLAIN\0user\0pass\0" on its fd 3 and
+ * the pipelined input (pending, n bytes) on fd 4; waits for yubin-pop3d's
+ * status on fd 5.  On LOGIN_OK the child is still running: *pid is set. */
+int login_run(const char *auth, const char *user, const char *pass, const char *pending, size_t n, int *pid);
+
+#endif
