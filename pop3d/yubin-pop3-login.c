@@ -70,6 +70,7 @@ static void login(const char *name, const char *pass)
     out_puts("-ERR [SYS/TEMP] too many failed logins from your address, try again later\r\n");
     return;
   }
+  out_flush();   /* every earlier reply goes out before yubin-pop3d's */
   r = login_run(auth, name, pass, lb.buf + lb.start, lb_pending(&lb), &pid);
   if (r == LOGIN_OK) {
     /* yubin-pop3d has replied and owns the connection from here on. */

@@ -1,0 +1,373 @@
+"""POP3: the login stage (yubind), yubin-auth, yubin-pop3d (the account's uid),
+with real clients: Python poplib, fetchmail and curl.
+
+The servers run under ucspi-tcp's tcpserver on loopback, plain (with STLS
+through yubin-tlsd -s) and implicit TLS (yubin-tlsd), as the s6 services of
+conf-templates/service/pop3d and pop3sd do with yubin-tcpd."""
+import ctypes, grp, os, poplib, pwd, random, shutil, socket, ssl, subprocess, tempfile, time, unittest
+
+from yubintest import BUILD, is_root
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ACCOUNT_UID = 64201           # the test accounts' uid and gid when run as root
+
+
+def make_cert(path, cn):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", path + ".key", "-out", path + ".crt", "-days", "30",
+                    "-subj", "/CN=" + cn], check=True, capture_output=True)
+    with open(path, "wb") as out:
+        for p in (path + ".crt", path + ".key"):
+            with open(p, "rb") as f:
+                out.write(f.read())
+            os.unlink(p)
+    os.chmod(path, 0o600)
+
+
+def pwhash(password):
+    """argon2id through libsodium, as yubinctl stores it (small limits: a test)."""
+    so = ctypes.CDLL("libsodium.so.23")
+    assert so.sodium_init() >= 0
+    out = ctypes.create_string_buffer(128)
+    pw = password.encode()
+    so.crypto_pwhash_str.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulonglong,
+                                     ctypes.c_ulonglong, ctypes.c_size_t]
+    assert so.crypto_pwhash_str(out, pw, len(pw), 2, 8 << 20) == 0
+    return out.value
+
+
+def write_cdb(path, records):
+    data = b"".join(b"+%d,%d:%s->%s\n" % (len(k), len(v), k, v) for k, v in records) + b"\n"
+    subprocess.run(["cdb", "-c", path], input=data, check=True)
+
+
+def ensure_user(name):
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                       check=True, capture_output=True)
+
+
+class Pop3Server:
+    """A minimal instance holding what POP3 needs, and tcpserver on three ports:
+    plain (no STLS), STLS (yubin-tlsd -s) and implicit TLS (yubin-tlsd)."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="yubin-pop3-", dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        self.procs = []
+        self.accounts = {}
+        base = random.randrange(200, 600) * 100
+        self.port_plain, self.port_stls, self.port_tls = base + 110, base + 111, base + 995
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+    def setup(self):
+        for d in ("bin", "control/tls", "accounts", "run/pbs", "run/authfail", "mail", "log"):
+            os.makedirs(self.path(d), exist_ok=True)
+        for prog in ("yubin-auth", "yubin-pop3d", "yubin-pop3-login", "yubin-tlsd"):
+            shutil.copy(os.path.join(BUILD, prog), self.path("bin", prog))
+        make_cert(self.path("control", "tls", "default.pem"), "pop.test")
+        if is_root():
+            for u in ("yubind", "yubint"):
+                ensure_user(u)
+            d = pwd.getpwnam("yubind")
+            for sub in ("run", "run/pbs", "run/authfail"):
+                os.chown(self.path(sub), d.pw_uid, d.pw_gid)
+                os.chmod(self.path(sub), 0o700)
+            os.chown(self.path("bin", "yubin-auth"), 0, d.pw_gid)
+            os.chmod(self.path("bin", "yubin-auth"), 0o4750)
+        self.uid = ACCOUNT_UID if is_root() else os.getuid()
+        self.gid = ACCOUNT_UID if is_root() else os.getgid()
+
+    def add_account(self, address, password, disabled=False):
+        name, dom = address.split("@")
+        home = self.path("mail", dom, name)
+        for sub in ("", "Maildir", "Maildir/new", "Maildir/cur", "Maildir/tmp"):
+            os.makedirs(os.path.join(home, sub), exist_ok=True)
+            os.chown(os.path.join(home, sub), self.uid, self.gid)
+            os.chmod(os.path.join(home, sub), 0o700)
+        self.accounts[address] = (password, disabled, home)
+        self.compile()
+        return home
+
+    def compile(self):
+        acc, pw = [], []
+        for dom in sorted({a.split("@")[1] for a in self.accounts}):
+            acc.append((b"D" + dom.encode(), b""))
+        for a, (password, disabled, home) in sorted(self.accounts.items()):
+            acc.append((b"A" + a.encode(), b"%d\0%d\0%s\0%s\0" % (self.uid, self.gid, home.encode(),
+                                                                    b"d" if disabled else b"")))
+            pw.append((b"P" + a.encode(), pwhash(password)))
+        write_cdb(self.path("accounts", "accounts.cdb"), acc)
+        write_cdb(self.path("accounts", "passwd.cdb"), pw)
+        os.chmod(self.path("accounts", "passwd.cdb"), 0o600)
+        os.chmod(self.path("accounts", "accounts.cdb"), 0o644)
+
+    def deliver(self, address, body, name=None):
+        """Puts a message into new/ the way yubin-local does (tmp/, then new/)."""
+        home = self.accounts[address][2]
+        if name is None:
+            self.seq = getattr(self, "seq", 0) + 1
+            t = int(time.time())
+            name = "%d.M%06dP%d_%d.pop.test,S=%d" % (t, self.seq, os.getpid(), self.seq, len(body))
+        tmp = os.path.join(home, "Maildir", "tmp", name)
+        with open(tmp, "wb") as f:
+            f.write(body)
+        os.chown(tmp, self.uid, self.gid)
+        os.rename(tmp, os.path.join(home, "Maildir", "new", name))
+        return name
+
+    def start(self):
+        self.logf = open(self.path("log", "pop3.log"), "ab")
+        login = self.path("bin", "yubin-pop3-login")
+        tlsd = self.path("bin", "yubin-tlsd")
+        for port, cmd in ((self.port_plain, [login]), (self.port_stls, [tlsd, "-s", login]),
+                          (self.port_tls, [tlsd, login])):
+            p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "pop.test", "127.0.0.1",
+                                  str(port)] + cmd, stdout=subprocess.DEVNULL, stderr=self.logf,
+                                 start_new_session=True)
+            self.procs.append(p)
+        for port in (self.port_plain, self.port_stls, self.port_tls):
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+
+    def stop(self):
+        for p in self.procs:
+            try:
+                os.killpg(p.pid, 15)
+            except ProcessLookupError:
+                pass
+            p.wait()
+        self.procs = []
+
+    def control(self, name, value):
+        with open(self.path("control", name), "w") as f:
+            f.write(value)
+
+    def log(self):
+        with open(self.path("log", "pop3.log"), errors="replace") as f:
+            return f.read()
+
+    def cleanup(self):
+        self.stop()
+        if not os.environ.get("YUBIN_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def files(self, address):
+        home = self.accounts[address][2]
+        out = []
+        for sub in ("new", "cur"):
+            out += [sub + "/" + n for n in os.listdir(os.path.join(home, "Maildir", sub))]
+        return sorted(out)
+
+
+def tls_context():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+class Pop3Test(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Pop3Server()
+        cls.srv.setup()
+        cls.srv.control("plainloopback", "")
+        cls.srv.control("popbeforesmtp", "10\n")
+        cls.srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+
+    def account(self, password="pw-" + "x" * 8, disabled=False):
+        addr = "u%d@example.com" % random.randrange(10**8)
+        self.srv.add_account(addr, password, disabled)
+        return addr, password
+
+    def pop(self, port=None, stls=False):
+        p = poplib.POP3("127.0.0.1", port or self.srv.port_plain, timeout=30)
+        if stls:
+            p.stls(tls_context())
+        return p
+
+    def login(self, addr, pw, **kw):
+        p = self.pop(**kw)
+        p.user(addr)
+        p.pass_(pw)
+        return p
+
+    def setUp(self):
+        shutil.rmtree(self.srv.path("run", "authfail", "127.0.0.1"), ignore_errors=True)
+        try:
+            os.unlink(self.srv.path("run", "authfail", "127.0.0.1"))
+        except FileNotFoundError:
+            pass
+
+    def raw(self, port=None):
+        s = socket.create_connection(("127.0.0.1", port or self.srv.port_plain), timeout=30)
+        f = s.makefile("rb")
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        return s, f
+
+
+# Messages as stored (LF line ends, a line starting with a dot, a CRLF line,
+# no final newline) and what POP3 must send for them, unstuffed.
+MSG1 = b"Subject: one\nFrom: a@example.com\n\nline 1\n.dot line\n..two dots\nlast\n"
+MSG2 = b"Subject: two\r\n\r\nalready crlf\r\nbare cr\rinside\nno final newline"
+MSG3 = b"Subject: three\n\n" + b"x" * 70 + b"\n" * 3 + b"." + b"\n"
+
+
+def crlf(b):
+    lines = b.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    return [l[:-1] if l.endswith(b"\r") else l for l in lines]
+
+
+class Commands(Pop3Test):
+    def test_every_command_sizes_and_content(self):
+        addr, pw = self.account()
+        names = [self.srv.deliver(addr, m) for m in (MSG1, MSG2, MSG3)]
+        p = self.login(addr, pw)
+        want = [crlf(m) for m in (MSG1, MSG2, MSG3)]
+        sizes = [sum(len(l) + 2 for l in w) for w in want]
+        self.assertEqual(p.stat(), (3, sum(sizes)))
+        resp, lines, _ = p.list()
+        self.assertEqual([l.split() for l in lines], [[str(i + 1).encode(), str(s).encode()] for i, s in enumerate(sizes)])
+        self.assertEqual(p.list(2), b"+OK 2 %d" % sizes[1])
+        resp, lines, _ = p.uidl()
+        self.assertEqual([l.split()[1].decode() for l in lines], names)
+        self.assertEqual(p.uidl(3), b"+OK 3 " + names[2].encode())
+        for i in range(3):
+            resp, lines, octets = p.retr(i + 1)
+            self.assertEqual(resp, b"+OK %d octets" % sizes[i])
+            self.assertEqual(lines, want[i])
+            self.assertEqual(octets, sizes[i])
+        resp, lines, _ = p.top(1, 0)
+        self.assertEqual(lines, [b"Subject: one", b"From: a@example.com", b""])
+        resp, lines, _ = p.top(1, 2)
+        self.assertEqual(lines, [b"Subject: one", b"From: a@example.com", b"", b"line 1", b".dot line"])
+        self.assertTrue(p.noop().startswith(b"+OK"))
+        caps = p.capa()
+        for c in ("TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING"):
+            self.assertIn(c, caps)
+        self.assertTrue(p.dele(2).startswith(b"+OK"))
+        self.assertEqual(p.stat(), (2, sizes[0] + sizes[2]))
+        with self.assertRaisesRegex(poplib.error_proto, "deleted"):
+            p.retr(2)
+        self.assertTrue(p.rset().startswith(b"+OK"))
+        self.assertEqual(p.stat(), (3, sum(sizes)))
+        self.assertTrue(p.quit().startswith(b"+OK"))
+        # new/ moved to cur/ with the info ":2,", nothing deleted
+        self.assertEqual(self.srv.files(addr), sorted("cur/" + n + ":2," for n in names))
+
+    def test_bad_commands_get_clear_errors(self):
+        addr, pw = self.account()
+        self.srv.deliver(addr, MSG1)
+        s, f = self.raw()
+        for cmd, want in ((b"FOO", b"-ERR unknown command"), (b"STAT", b"-ERR log in first"),
+                          (b"USER", b"-ERR syntax error in USER"), (b"AUTH CRAM-MD5", b"-ERR unsupported"),
+                          (b"X" * 3000, b"-ERR line too long")):
+            s.sendall(cmd + b"\r\n")
+            self.assertTrue(f.readline().startswith(want), cmd[:20])
+        s.sendall(b"USER %s\r\nPASS %s\r\n" % (addr.encode(), pw.encode()))
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        self.assertTrue(f.readline().startswith(b"+OK maildrop has 1 messages"))
+        for cmd, want in ((b"RETR x", b"-ERR syntax error in RETR"), (b"RETR 2", b"-ERR no such message"),
+                          (b"RETR 0", b"-ERR no such message"), (b"TOP 1", b"-ERR syntax error in TOP"),
+                          (b"LIST 1 2", b"-ERR syntax error in LIST"), (b"DELE 99999999999", b"-ERR syntax"),
+                          (b"USER a", b"-ERR command not valid after login"), (b"BOGUS", b"-ERR unknown"),
+                          (b"X" * 3000, b"-ERR line too long"), (b"stat", b"+OK 1 ")):
+            s.sendall(cmd + b"\r\n")
+            self.assertTrue(f.readline().startswith(want), cmd[:20])
+        s.sendall(b"QUIT\r\n")
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        s.close()
+
+    def test_pipelined_commands_after_login(self):
+        addr, pw = self.account()
+        self.srv.deliver(addr, MSG1)
+        s, f = self.raw()
+        s.sendall(b"CAPA\r\nUSER %s\r\nPASS %s\r\nSTAT\r\nUIDL 1\r\nQUIT\r\n" % (addr.encode(), pw.encode()))
+        out = f.read().decode()
+        self.assertIn("PIPELINING", out)
+        self.assertIn("+OK maildrop has 1 messages", out)
+        self.assertIn("+OK 1 %d" % sum(len(l) + 2 for l in crlf(MSG1)), out)
+        self.assertIn("+OK 1 ", out)
+        self.assertTrue(out.rstrip().endswith("deleted, bye"), out)
+
+
+class Maildrop(Pop3Test):
+    def test_uidl_stable_across_sessions_and_deliveries(self):
+        addr, pw = self.account()
+        first = [self.srv.deliver(addr, m) for m in (MSG1, MSG2)]
+        p = self.login(addr, pw)
+        u1 = dict(l.split()[::-1] for l in p.uidl()[1])
+        p.quit()
+        later = self.srv.deliver(addr, MSG3)
+        p = self.login(addr, pw)
+        u2 = dict(l.split()[::-1] for l in p.uidl()[1])
+        p.quit()
+        for n in first:
+            self.assertEqual(u1[n.encode()], u2[n.encode()])
+        self.assertIn(later.encode(), u2)
+        self.assertEqual(len(u2), 3)
+        # the index made the second session read only the new message
+        self.assertIn("messages=3 octets=", self.srv.log())
+        self.assertRegex(self.srv.log(), r"messages=3 octets=\d+ measured=1")
+
+    def test_dele_applies_only_at_quit(self):
+        addr, pw = self.account()
+        for m in (MSG1, MSG2, MSG3):
+            self.srv.deliver(addr, m)
+        p = self.login(addr, pw)
+        uid = p.uidl(2).split()[2]
+        p.dele(2)
+        self.assertEqual(len(self.srv.files(addr)), 3)
+        p.quit()
+        files = self.srv.files(addr)
+        self.assertEqual(len(files), 2)
+        self.assertFalse(any(uid.decode() in f for f in files))
+        p = self.login(addr, pw)
+        self.assertEqual(p.stat()[0], 2)
+        p.quit()
+
+    def test_dropped_session_deletes_nothing(self):
+        addr, pw = self.account()
+        for m in (MSG1, MSG2):
+            self.srv.deliver(addr, m)
+        p = self.login(addr, pw)
+        p.dele(1)
+        p.dele(2)
+        p.sock.shutdown(socket.SHUT_RDWR)
+        p.sock.close()
+        p.file.close()
+        time.sleep(0.5)
+        self.assertEqual(len(self.srv.files(addr)), 2)
+        p = self.login(addr, pw)
+        self.assertEqual(p.stat()[0], 2)
+        p.quit()
+
+    def test_second_session_gets_in_use(self):
+        addr, pw = self.account()
+        self.srv.deliver(addr, MSG1)
+        p = self.login(addr, pw)
+        q = self.pop()
+        q.user(addr)
+        with self.assertRaisesRegex(poplib.error_proto, r"\[IN-USE\]"):
+            q.pass_(pw)
+        q.quit()
+        p.quit()
+        q = self.login(addr, pw)
+        self.assertEqual(q.stat()[0], 1)
+        q.quit()
+        self.assertIn("login in-use", self.srv.log())
