@@ -371,3 +371,225 @@ class Maildrop(Pop3Test):
         self.assertEqual(q.stat()[0], 1)
         q.quit()
         self.assertIn("login in-use", self.srv.log())
+
+
+def b64(s):
+    import base64
+    return base64.b64encode(s).decode()
+
+
+class Login(Pop3Test):
+    def test_wrong_password_is_delayed_more_each_time(self):
+        addr, pw = self.account()
+        times = []
+        for _ in range(2):
+            p = self.pop()
+            p.user(addr)
+            t0 = time.time()
+            with self.assertRaisesRegex(poplib.error_proto, r"^b'-ERR \[AUTH\]"):
+                p.pass_("wrong-password")
+            times.append(time.time() - t0)
+            p.quit()
+        self.assertGreaterEqual(times[0], 0.9)
+        self.assertGreaterEqual(times[1], 1.9)
+        self.assertGreater(times[1], times[0])
+        # unknown users get the same answer
+        p = self.pop()
+        p.user("nobody@example.com")
+        with self.assertRaisesRegex(poplib.error_proto, r"\[AUTH\] invalid user name or password"):
+            p.pass_("x")
+        p.quit()
+        self.assertIn("login failed ip=127.0.0.1 user=%s reason=credentials failures=1" % addr, self.srv.log())
+        self.assertNotIn("wrong-password", self.srv.log())
+        # a successful login clears the count
+        p = self.login(addr, pw)
+        p.quit()
+        self.assertFalse(os.path.exists(self.srv.path("run", "authfail", "127.0.0.1")))
+
+    def test_lockout_after_ten_failures(self):
+        with open(self.srv.path("run", "authfail", "127.0.0.1"), "w") as f:
+            f.write("10\n")
+        addr, pw = self.account()
+        p = self.pop()
+        p.user(addr)
+        with self.assertRaisesRegex(poplib.error_proto, r"\[SYS/TEMP\] too many failed logins"):
+            p.pass_(pw)
+        p.quit()
+
+    def test_disabled_account_refused(self):
+        addr, pw = self.account(disabled=True)
+        p = self.pop()
+        p.user(addr)
+        with self.assertRaisesRegex(poplib.error_proto, r"\[AUTH\] this account is disabled"):
+            p.pass_(pw)
+        p.quit()
+
+    def test_auth_plain_with_and_without_initial_response(self):
+        addr, pw = self.account()
+        self.srv.deliver(addr, MSG1)
+        s, f = self.raw()
+        s.sendall(b"AUTH PLAIN %s\r\n" % b64(b"\0" + addr.encode() + b"\0" + pw.encode()).encode())
+        self.assertTrue(f.readline().startswith(b"+OK maildrop has 1 messages"))
+        s.sendall(b"QUIT\r\n")
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        s.close()
+        s, f = self.raw()
+        s.sendall(b"AUTH PLAIN\r\n")
+        self.assertEqual(f.readline(), b"+ \r\n")
+        s.sendall(b64(addr.encode() + b"\0" + addr.encode() + b"\0" + pw.encode()).encode() + b"\r\n")
+        self.assertTrue(f.readline().startswith(b"+OK maildrop has 1 messages"))
+        s.sendall(b"QUIT\r\n")
+        f.readline()
+        s.close()
+        s, f = self.raw()
+        for line, want in ((b"AUTH PLAIN !!!", b"-ERR invalid base64"),
+                           (b"AUTH PLAIN " + b64(b"nonul").encode(), b"-ERR malformed"),
+                           (b"AUTH PLAIN " + b64(b"other@example.com\0" + addr.encode() + b"\0" + pw.encode()).encode(),
+                            b"-ERR [AUTH] logging in as another user"),
+                           (b"AUTH PLAIN", b"+ "), (b"*", b"-ERR authentication cancelled")):
+            s.sendall(line + b"\r\n")
+            self.assertTrue(f.readline().startswith(want), line)
+        s.close()
+
+    def test_plaintext_login_needs_tls_unless_allowed_on_loopback(self):
+        os.unlink(self.srv.path("control", "plainloopback"))
+        try:
+            addr, pw = self.account()
+            p = self.pop(self.srv.port_stls)
+            caps = p.capa()
+            self.assertIn("STLS", caps)
+            self.assertNotIn("USER", caps)
+            with self.assertRaisesRegex(poplib.error_proto, "use STLS"):
+                p.user(addr)
+            with self.assertRaisesRegex(poplib.error_proto, "use STLS"):
+                p._shortcmd("AUTH PLAIN " + b64(b"\0" + addr.encode() + b"\0" + pw.encode()))
+            p.stls(tls_context())
+            caps = p.capa()
+            self.assertNotIn("STLS", caps)
+            self.assertIn("USER", caps)
+            self.assertIn("SASL", caps)
+            p.user(addr)
+            p.pass_(pw)
+            self.assertEqual(p.stat(), (0, 0))
+            p.quit()
+            self.assertIn("login ok ip=127.0.0.1 user=%s tls=1" % addr, self.srv.log())
+            # no STLS without yubin-tlsd -s in front
+            p = self.pop(self.srv.port_plain)
+            self.assertNotIn("STLS", p.capa())
+            with self.assertRaisesRegex(poplib.error_proto, "not available"):
+                p._shortcmd("STLS")
+            p.quit()
+        finally:
+            self.srv.control("plainloopback", "")
+
+    def test_stls_drops_pipelined_plaintext(self):
+        s = socket.create_connection(("127.0.0.1", self.srv.port_stls), timeout=30)
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(b"STLS\r\nUSER injected@example.com\r\n")
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        t = tls_context().wrap_socket(s, server_hostname="pop.test")
+        tf = t.makefile("rb")
+        t.sendall(b"PASS x\r\n")
+        self.assertTrue(tf.readline().startswith(b"-ERR USER first"))
+        t.close()
+
+    def test_pop3s_implicit_tls(self):
+        addr, pw = self.account()
+        self.srv.deliver(addr, MSG1)
+        p = poplib.POP3_SSL("127.0.0.1", self.srv.port_tls, context=tls_context(), timeout=30)
+        self.assertNotIn("STLS", p.capa())
+        p.user(addr)
+        p.pass_(pw)
+        self.assertEqual(p.retr(1)[1], crlf(MSG1))
+        p.quit()
+
+    def test_pop_before_smtp_recorded(self):
+        addr, pw = self.account()
+        pbs = self.srv.path("run", "pbs", "127.0.0.1")
+        if os.path.exists(pbs):
+            os.utime(pbs, (1, 1))
+        p = self.login(addr, pw)
+        p.quit()
+        # the login stage records the IP as soon as yubin-pop3d has the session
+        for _ in range(100):
+            if os.path.exists(pbs) and os.stat(pbs).st_mtime > time.time() - 60:
+                break
+            time.sleep(0.05)
+        self.assertGreater(os.stat(pbs).st_mtime, time.time() - 60)
+
+    @unittest.skipUnless(is_root(), "privilege separation needs root")
+    def test_login_stage_as_yubind_session_as_account(self):
+        addr, pw = self.account()
+        p = self.login(addr, pw)
+        procs = {}
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/status" % pid) as f:
+                    st = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+                exe = os.readlink("/proc/%s/exe" % pid)
+            except OSError:
+                continue
+            if exe.startswith(self.srv.dir):
+                procs.setdefault(os.path.basename(exe), []).append(
+                    (int(st["PPid"]), [int(x) for x in st["Uid"].split()], int(pid)))
+        p.quit()
+        yubind = pwd.getpwnam("yubind").pw_uid
+        sessions = procs["yubin-pop3d"]
+        self.assertEqual(len(sessions), 1)
+        ppid, uids, _ = sessions[0]
+        self.assertEqual(uids, [ACCOUNT_UID] * 4)
+        parent = [x for x in procs["yubin-pop3-login"] if x[2] == ppid]
+        self.assertEqual(len(parent), 1)
+        self.assertEqual(parent[0][1], [yubind] * 4)
+        home = self.srv.accounts[addr][2]
+        self.assertEqual(os.stat(os.path.join(home, "Maildir", "yubin-pop3.index")).st_uid, ACCOUNT_UID)
+
+
+class Clients(Pop3Test):
+    def test_fetchmail_into_mbox(self):
+        addr, pw = self.account()
+        for m in (MSG1, MSG2, MSG3):
+            self.srv.deliver(addr, m)
+        work = tempfile.mkdtemp(dir=self.srv.dir)
+        os.chmod(work, 0o755)
+        mbox = os.path.join(work, "mbox")
+        rc = os.path.join(work, "fetchmailrc")
+        with open(rc, "w") as f:
+            f.write('poll 127.0.0.1 service %d protocol pop3 uidl:\n  user "%s" password "%s" is "%s" here\n'
+                    '  sslproto "" mda "/bin/sh -c \'cat >> %s\'"\n'
+                    % (self.srv.port_plain, addr, pw, pwd.getpwuid(os.getuid()).pw_name, mbox))
+        os.chmod(rc, 0o600)
+        env = dict(os.environ, HOME=work, FETCHMAILHOME=work)
+        p = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "--nosyslog"], env=env,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(mbox, "rb") as f:
+            got = f.read()
+        for m in (b"Subject: one", b".dot line", b"..two dots", b"already crlf", b"no final newline"):
+            self.assertIn(m, got)
+        self.assertEqual(self.srv.files(addr), [])   # fetchmail deletes what it fetched, at QUIT
+
+    def test_curl_pop3_pop3s_and_stls(self):
+        addr, pw = self.account()
+        self.srv.deliver(addr, MSG1)
+        self.srv.deliver(addr, MSG2)
+        base = ["curl", "-s", "-S", "--max-time", "30", "-u", "%s:%s" % (addr, pw)]
+        out = subprocess.run(base + ["pop3://127.0.0.1:%d/" % self.srv.port_plain],
+                             capture_output=True, check=True).stdout
+        sizes = [sum(len(l) + 2 for l in crlf(m)) for m in (MSG1, MSG2)]
+        self.assertEqual(out, b"1 %d\r\n2 %d\r\n" % tuple(sizes))
+        out = subprocess.run(base + ["-k", "pop3s://127.0.0.1:%d/1" % self.srv.port_tls],
+                             capture_output=True, check=True).stdout
+        self.assertEqual(out, b"\r\n".join(crlf(MSG1)) + b"\r\n")
+        out = subprocess.run(base + ["-k", "--ssl-reqd", "pop3://127.0.0.1:%d/2" % self.srv.port_stls],
+                             capture_output=True, check=True).stdout
+        self.assertEqual(out, b"\r\n".join(crlf(MSG2)) + b"\r\n")
+        out = subprocess.run(base + ["-X", "UIDL", "pop3://127.0.0.1:%d/" % self.srv.port_plain],
+                             capture_output=True, check=True).stdout
+        self.assertEqual(len(out.splitlines()), 2)
+        subprocess.run(base + ["-X", "DELE", "-I", "pop3://127.0.0.1:%d/1" % self.srv.port_plain],
+                       capture_output=True, check=True)
+        self.assertEqual(len(self.srv.files(addr)), 1)
