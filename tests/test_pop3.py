@@ -24,7 +24,7 @@ def make_cert(path, cn):
     os.chmod(path, 0o600)
 
 
-def pwhash(password):
+def pwhash(password, ops=2, mem=8 << 20):
     """argon2id through libsodium, as yubinctl stores it (small limits: a test)."""
     so = ctypes.CDLL("libsodium.so.23")
     assert so.sodium_init() >= 0
@@ -32,7 +32,7 @@ def pwhash(password):
     pw = password.encode()
     so.crypto_pwhash_str.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulonglong,
                                      ctypes.c_ulonglong, ctypes.c_size_t]
-    assert so.crypto_pwhash_str(out, pw, len(pw), 2, 8 << 20) == 0
+    assert so.crypto_pwhash_str(out, pw, len(pw), ops, mem) == 0
     return out.value
 
 
@@ -82,7 +82,7 @@ class Pop3Server:
         self.uid = ACCOUNT_UID if is_root() else os.getuid()
         self.gid = ACCOUNT_UID if is_root() else os.getgid()
 
-    def add_account(self, address, password, disabled=False):
+    def add_account(self, address, password, disabled=False, hashargs=()):
         name, dom = address.split("@")
         home = self.path("mail", dom, name)
         for sub in ("", "Maildir", "Maildir/new", "Maildir/cur", "Maildir/tmp"):
@@ -90,6 +90,7 @@ class Pop3Server:
             os.chown(os.path.join(home, sub), self.uid, self.gid)
             os.chmod(os.path.join(home, sub), 0o700)
         self.accounts[address] = (password, disabled, home)
+        self.hashargs = hashargs
         self.compile()
         return home
 
@@ -100,7 +101,7 @@ class Pop3Server:
         for a, (password, disabled, home) in sorted(self.accounts.items()):
             acc.append((b"A" + a.encode(), b"%d\0%d\0%s\0%s\0" % (self.uid, self.gid, home.encode(),
                                                                     b"d" if disabled else b"")))
-            pw.append((b"P" + a.encode(), pwhash(password)))
+            pw.append((b"P" + a.encode(), pwhash(password, *getattr(self, "hashargs", ()))))
         write_cdb(self.path("accounts", "accounts.cdb"), acc)
         write_cdb(self.path("accounts", "passwd.cdb"), pw)
         os.chmod(self.path("accounts", "passwd.cdb"), 0o600)
