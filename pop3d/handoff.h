@@ -2,12 +2,14 @@
  * The login stage runs ROOT/bin/yubin-auth pop3 with:
  *   fd 0, 1  the connection
  *   fd 3     the credential record (yubin-auth reads it)
- *   fd 4     a pipe carrying the client's input the login stage had already
- *            read past the PASS/AUTH line (pipelined commands), then EOF
  *   fd 5     a pipe back to the login stage: yubin-pop3d writes one byte,
- *            HANDOFF_OK after it has locked the maildrop and sent "+OK", or
+ *            HANDOFF_OK once it has locked and listed the maildrop, or
  *            HANDOFF_IN_USE when another session holds the lock (it has then
  *            written nothing to the client and exits 3).
+ *   fd 4     after HANDOFF_OK, the login stage records the login (POP-before-
+ *            SMTP), writes on this pipe the client's input it had already
+ *            read past the PASS/AUTH line (pipelined commands) and closes it;
+ *            at EOF yubin-pop3d sends its "+OK" and takes the connection.
  * If the login stage reads EOF on fd 5 with no byte, yubin-pop3d never took
  * the session: it reads yubin-auth's exit code (1 wrong credentials,
  * 2 disabled, 111 temporary) and replies to the client itself. */

@@ -18,7 +18,7 @@ static int place(int high, int target)
   return dup2(high, target) == target;
 }
 
-int login_run(const char *auth, const char *user, const char *pass, const char *pending, size_t n, int *pid)
+int login_run(const char *auth, const char *user, const char *pass, int *pid, int *input)
 {
   int cred[2], in[2], st[2], status;
   size_t ul = strlen(user), pl = strlen(pass);
@@ -59,12 +59,11 @@ int login_run(const char *auth, const char *user, const char *pass, const char *
   if (!write_all(cred[1], rec, 6 + ul + 1 + pl + 1)) {}
   sodium_memzero(rec, sizeof rec);
   close(cred[1]);
-  if (n && !write_all(in[1], pending, n)) {}
-  close(in[1]);
 
   do r = read(st[0], &c, 1); while (r < 0 && errno == EINTR);
   close(st[0]);
-  if (r == 1 && c == HANDOFF_OK) { *pid = (int)p; return LOGIN_OK; }
+  if (r == 1 && c == HANDOFF_OK) { *pid = (int)p; *input = in[1]; return LOGIN_OK; }
+  close(in[1]);
   while (waitpid(p, &status, 0) < 0) if (errno != EINTR) return LOGIN_TEMP;
   if (r == 1 && c == HANDOFF_IN_USE) return LOGIN_IN_USE;
   if (!WIFEXITED(status)) return LOGIN_TEMP;
@@ -73,4 +72,10 @@ int login_run(const char *auth, const char *user, const char *pass, const char *
   case 2: return LOGIN_DISABLED;
   default: return LOGIN_TEMP;
   }
+}
+
+void login_handover(int input, const char *pending, size_t n)
+{
+  if (n && !write_all(input, pending, n)) {}
+  close(input);
 }

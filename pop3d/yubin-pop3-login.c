@@ -62,7 +62,7 @@ static void sleep_ms(unsigned long ms)
 static void login(const char *name, const char *pass)
 {
   char safe[ADDR_MAX + 1];
-  int ipok = ipstate_ip_ok(ip), pid = 0, r, st;
+  int ipok = ipstate_ip_ok(ip), pid = 0, input = -1, r, st;
   unsigned long fails;
   log_safe(name, safe, sizeof safe);
   if (ipok && authfail_count(ip, AUTHFAIL_WINDOW) >= AUTHFAIL_LOCKOUT) {
@@ -71,16 +71,20 @@ static void login(const char *name, const char *pass)
     return;
   }
   out_flush();   /* every earlier reply goes out before yubin-pop3d's */
-  r = login_run(auth, name, pass, lb.buf + lb.start, lb_pending(&lb), &pid);
+  r = login_run(auth, name, pass, &pid, &input);
   if (r == LOGIN_OK) {
-    /* yubin-pop3d has replied and owns the connection from here on. */
-    int null = open("/dev/null", O_RDWR);
-    if (null >= 0) { dup2(null, 0); dup2(null, 1); if (null > 1) close(null); }
+    /* yubin-pop3d owns the connection from here on; it sends its "+OK" once
+     * it has the pipelined input, so the IP is recorded before the client
+     * can know it is logged in. */
+    int null;
     if (ipok) {
       authfail_clear(ip);
       if (pbs_minutes && !pbs_record(ip)) warn_sys("unable to record POP-before-SMTP for %s", ip);
-      if (pbs_minutes) pbs_clean(pbs_minutes);
     }
+    login_handover(input, lb.buf + lb.start, lb_pending(&lb));
+    null = open("/dev/null", O_RDWR);
+    if (null >= 0) { dup2(null, 0); dup2(null, 1); if (null > 1) close(null); }
+    if (ipok && pbs_minutes) pbs_clean(pbs_minutes);
     log_info("%ld login ok ip=%s user=%s tls=%d", (long)getpid(), ip, safe, tls);
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) ;
     exit(0);

@@ -184,8 +184,10 @@ int main(int argc, char **argv)
   }
 
   lb_init(&lb, 0, lbuf, sizeof lbuf, (int)(timeout * 1000));
+  status(HANDOFF_OK);
   if (is_pipe(HANDOFF_INPUT_FD)) {
-    /* commands the client pipelined behind its login */
+    /* commands the client pipelined behind its login; EOF once the login
+     * stage has recorded the login */
     while (lb.end < lb.size) {
       ssize_t r = read(HANDOFF_INPUT_FD, lb.buf + lb.end, lb.size - lb.end);
       if (r < 0 && errno == EINTR) continue;
@@ -198,7 +200,6 @@ int main(int argc, char **argv)
   totals(&count, &octets);
   out_printf("+OK maildrop has %zu messages (%llu octets)\r\n", count, octets);
   out_flush();
-  status(HANDOFF_OK);
   log_info("%ld session user=%s ip=%s messages=%zu octets=%llu measured=%zu", (long)getpid(), who, ip,
            count, octets, md.measured);
 
