@@ -593,3 +593,43 @@ class Clients(Pop3Test):
         subprocess.run(base + ["-X", "DELE", "-I", "pop3://127.0.0.1:%d/1" % self.srv.port_plain],
                        capture_output=True, check=True)
         self.assertEqual(len(self.srv.files(addr)), 1)
+
+
+@unittest.skipUnless(os.path.exists(os.path.join(BUILD, "yubin-smtpd")), "yubin-smtpd not built")
+class PopBeforeSmtp(Pop3Test):
+    def smtp_rcpt(self, port, rcpt):
+        import smtplib
+        s = smtplib.SMTP("127.0.0.1", port, timeout=30)
+        s.ehlo("client.example")
+        s.mail("someone@example.com")
+        code = s.rcpt(rcpt)[0]
+        s.quit()
+        return code
+
+    def test_pop3_login_opens_relaying_from_that_ip(self):
+        shutil.copy(os.path.join(BUILD, "yubin-smtpd"), self.srv.path("bin", "yubin-smtpd"))
+        self.srv.control("rcpthosts", "example.com\n")
+        self.srv.control("greetdelay", "0\n")
+        self.srv.control("me", "pop.test\n")
+        port = self.srv.port_plain + 25
+        p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "pop.test", "127.0.0.1", str(port),
+                              self.srv.path("bin", "yubin-smtpd")], stdout=subprocess.DEVNULL,
+                             stderr=self.srv.logf, start_new_session=True)
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            try:
+                os.unlink(self.srv.path("run", "pbs", "127.0.0.1"))
+            except FileNotFoundError:
+                pass
+            self.assertEqual(self.smtp_rcpt(port, "far@elsewhere.example"), 553)
+            addr, pw = self.account()
+            self.login(addr, pw).quit()
+            self.assertEqual(self.smtp_rcpt(port, "far@elsewhere.example"), 250)
+        finally:
+            os.killpg(p.pid, 15)
+            p.wait()
