@@ -250,7 +250,10 @@ static void write_index(maildrop *d)
 
 int maildrop_open(maildrop *d)
 {
-  int fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd;
+  d->measured = 0;
+  d->index_stale = 0;
+  fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return 0;
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) { int s = errno; close(fd); errno = s == EINTR ? EWOULDBLOCK : s; return 0; }
   d->lockfd = fd;
