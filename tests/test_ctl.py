@@ -146,7 +146,7 @@ class Setup(unittest.TestCase):
         self.assertEqual(mode(p("bin", "yubinctl")) & 0o6000, 0, "yubinctl is never setuid")
         if os.path.exists(p("bin", "yubin-queue")):
             self.assertEqual(owner(p("bin", "yubin-queue"))[0], "yubinq")
-            self.assertEqual(mode(p("bin", "yubin-queue")), 0o4711)
+            self.assertEqual(mode(p("bin", "yubin-queue")), 0o6711)
 
     def test_idempotent(self):
         i = self.inst

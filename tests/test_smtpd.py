@@ -1019,7 +1019,8 @@ class EndToEnd(unittest.TestCase):
             stored = fh.read()
         self.assertIn(b"Subject: e2e\n", stored)
         self.assertIn(b"Received: from client.example", stored)
-        self.assertTrue(stored.endswith(body.replace("\r\n", "\n").replace("\n..", "\n.").encode()), stored[-200:])
+        # smtplib dot-stuffs "..dotted" on the wire; the server must store it as sent.
+        self.assertTrue(stored.endswith(body.replace("\r\n", "\n").encode()), stored[-200:])
         self.inst.wait_log("smtpd", "result=\"250 queued\"")
 
     def test_swaks_and_bdat_into_maildir(self):
