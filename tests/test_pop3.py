@@ -36,9 +36,38 @@ def pwhash(password, ops=2, mem=8 << 20):
     return out.value
 
 
+def cdb_hash(key):
+    h = 5381
+    for c in key:
+        h = (((h << 5) + h) & 0xffffffff) ^ c
+    return h
+
+
 def write_cdb(path, records):
-    data = b"".join(b"+%d,%d:%s->%s\n" % (len(k), len(v), k, v) for k, v in records) + b"\n"
-    subprocess.run(["cdb", "-c", path], input=data, check=True)
+    """Writes a constant database (D. J. Bernstein's cdb format, as tinycdb reads it)."""
+    import struct
+    body, buckets, pos = bytearray(), [[] for _ in range(256)], 2048
+    for k, v in records:
+        h = cdb_hash(k)
+        buckets[h & 255].append((h, pos))
+        rec = struct.pack("<II", len(k), len(v)) + k + v
+        body += rec
+        pos += len(rec)
+    header, tables = bytearray(), bytearray()
+    for b in buckets:
+        n = 2 * len(b)
+        slots = [(0, 0)] * n
+        for h, p in b:
+            i = (h >> 8) % n
+            while slots[i][1]:
+                i = (i + 1) % n
+            slots[i] = (h, p)
+        header += struct.pack("<II", pos + len(tables), n)
+        for h, p in slots:
+            tables += struct.pack("<II", h, p)
+    with open(path + ".tmp", "wb") as f:
+        f.write(bytes(header) + bytes(body) + bytes(tables))
+    os.rename(path + ".tmp", path)
 
 
 def ensure_user(name):
