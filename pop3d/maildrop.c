@@ -64,9 +64,10 @@ static int take_new(void)
   if (!dir) return errno == ENOENT;
   while ((errno = 0, e = readdir(dir)) != 0) {
     size_t len = strlen(e->d_name);
-    if (e->d_name[0] == '.' || len > MAILDROP_NAME_MAX - 3 || strchr(e->d_name, ':')) continue;
+    if (e->d_name[0] == '.' || len > MAILDROP_NAME_MAX - 3) continue;
     snprintf(from, sizeof from, "new/%s", e->d_name);
-    snprintf(to, sizeof to, "cur/%s:2,", e->d_name);
+    /* a name that already carries an info part keeps it */
+    snprintf(to, sizeof to, "cur/%s%s", e->d_name, strchr(e->d_name, ':') ? "" : ":2,");
     if (rename(from, to) != 0 && errno != ENOENT) { int s = errno; closedir(dir); errno = s; return 0; }
   }
   if (errno) { int s = errno; closedir(dir); errno = s; return 0; }

@@ -37,8 +37,10 @@ TEST(new_to_cur_sizes_and_order)
   put("new/1700000001.M1P1.host,S=5", "a\n.x\n");
   put("cur/1700000000.M0P1.host:2,S", "seen\r\nno newline");
   put("cur/.hidden", "x");
+  put("new/1700000003.M3P1.host:2,F", "f\n");
   CHECK(maildrop_open(&d) == 1);
-  CHECK(d.n == 3);
+  CHECK(d.n == 4);
+  CHECK_STR(maildrop_name(&d, 3), "1700000003.M3P1.host:2,F");
   CHECK_STR(maildrop_name(&d, 0), "1700000000.M0P1.host:2,S");
   CHECK_STR(maildrop_name(&d, 1), "1700000001.M1P1.host,S=5:2,");
   CHECK_STR(maildrop_name(&d, 2), "1700000002.M2P1.host:2,");
@@ -46,12 +48,12 @@ TEST(new_to_cur_sizes_and_order)
   CHECK(d.msg[1].size == 3 + 4);
   CHECK(d.msg[2].size == 3 + 6);
   CHECK(d.msg[0].ulen == strlen("1700000000.M0P1.host"));
-  CHECK(d.measured == 3);
+  CHECK(d.measured == 4);
   CHECK(exists("cur/1700000002.M2P1.host:2,") && !exists("new/1700000002.M2P1.host"));
   maildrop_close(&d);
   /* the second session measures nothing */
   CHECK(maildrop_open(&d) == 1);
-  CHECK(d.measured == 0 && d.n == 3 && d.msg[2].size == 9);
+  CHECK(d.measured == 0 && d.n == 4 && d.msg[2].size == 9);
   maildrop_close(&d);
 }
 

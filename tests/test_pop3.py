@@ -338,6 +338,25 @@ class Commands(Pop3Test):
         self.assertIn("+OK 1 ", out)
         self.assertTrue(out.rstrip().endswith("deleted, bye"), out)
 
+    def test_idle_session_times_out_and_deletes_nothing(self):
+        addr, pw = self.account()
+        self.srv.deliver(addr, MSG1)
+        self.srv.control("pop3timeout", "10\n")
+        try:
+            s, f = self.raw()
+            s.sendall(b"USER %s\r\nPASS %s\r\nDELE 1\r\n" % (addr.encode(), pw.encode()))
+            self.assertTrue(f.readline().startswith(b"+OK"))
+            self.assertTrue(f.readline().startswith(b"+OK maildrop"))
+            self.assertTrue(f.readline().startswith(b"+OK message 1 deleted"))
+            t0 = time.time()
+            self.assertEqual(f.readline(), b"-ERR autologout: idle too long\r\n")
+            self.assertEqual(f.readline(), b"")
+            self.assertGreaterEqual(time.time() - t0, 9)
+            s.close()
+        finally:
+            os.unlink(self.srv.path("control", "pop3timeout"))
+        self.assertEqual(len(self.srv.files(addr)), 1)
+
 
 class Maildrop(Pop3Test):
     def test_uidl_stable_across_sessions_and_deliveries(self):
