@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "checked.h"
+#include "linebuf.h"
+#include "log.h"
 #include "msgconv.h"
 
 #define LOCK_FILE "yubin-pop3.lock"
@@ -42,13 +44,14 @@ static int add(maildrop *d, const char *name)
   if (len == 0 || len > MAILDROP_NAME_MAX || name[0] == '.') return 1;  /* not a message */
   if (d->n >= MAILDROP_MAX_MESSAGES) { errno = EFBIG; return 0; }
   if (!size_add(d->arena_len, len + 1, &need)) return 0;
+  if (need > UINT32_MAX) { errno = EFBIG; return 0; }
   if (!grow((void **)&d->arena, &d->arena_a, need, 1)) return 0;
   if (!grow((void **)&d->msg, &d->a, d->n + 1, sizeof *d->msg)) return 0;
   memcpy(d->arena + d->arena_len, name, len + 1);
   colon = strchr(name, ':');
   m = &d->msg[d->n++];
-  m->name = d->arena_len;
-  m->ulen = (unsigned short)(colon ? (size_t)(colon - name) : len);
+  m->name = (uint32_t)d->arena_len;
+  m->ulen = (uint16_t)(colon ? (size_t)(colon - name) : len);
   m->size = 0;
   m->deleted = 0;
   d->arena_len = need;
@@ -123,101 +126,86 @@ int maildrop_measure(const char *path, unsigned long long *size)
   return 1;
 }
 
-/* Reads the whole index; NULL (and *len 0) when absent or unusable. */
-static char *read_index(size_t *len)
+/* Parses one index line "UNIQUE SIZE\n"; 0 on junk. */
+static int index_entry(const char *s, size_t len, const char **u, size_t *ul, unsigned long long *size)
 {
-  struct stat st;
-  char *buf;
-  size_t got = 0;
-  int fd = open(INDEX_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  *len = 0;
-  if (fd < 0) return 0;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > MAILDROP_INDEX_MAX ||
-      !(buf = malloc((size_t)st.st_size + 1))) { close(fd); return 0; }
-  while (got < (size_t)st.st_size) {
-    ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += (size_t)r;
+  const char *sp;
+  unsigned long long v = 0;
+  size_t i;
+  if (len < 4 || s[len - 1] != '\n') return 0;
+  sp = memchr(s, ' ', len);
+  if (!sp || sp == s || (size_t)(sp - s) > MAILDROP_NAME_MAX) return 0;
+  i = (size_t)(sp - s) + 1;
+  if (i >= len - 1 || len - 1 - i > 19) return 0;
+  for (; i < len - 1; i++) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+    v = v * 10 + (unsigned long long)(s[i] - '0');
   }
-  close(fd);
-  buf[got] = 0;
-  *len = got;
-  return buf;
-}
-
-/* Parses "UNIQUE SIZE\n" at *p; 1 with the fields, 0 at the end or on junk. */
-static int index_entry(char **p, char *end, const char **u, size_t *ul, unsigned long long *size)
-{
-  char *s = *p, *sp, *nl, *e;
-  if (s >= end) return 0;
-  nl = memchr(s, '\n', (size_t)(end - s));
-  if (!nl) return 0;
-  sp = memchr(s, ' ', (size_t)(nl - s));
-  if (!sp || sp == s || (size_t)(sp - s) > MAILDROP_NAME_MAX || sp[1] < '0' || sp[1] > '9') return 0;
-  errno = 0;
-  *size = strtoull(sp + 1, &e, 10);
-  if (errno || e != nl) return 0;
+  if (v > UINT32_MAX) return 0;
   *u = s;
   *ul = (size_t)(sp - s);
-  *p = nl + 1;
+  *size = v;
   return 1;
 }
 
-/* Fills in sizes from the index (both sorted by unique name); measures the rest. */
-static int sizes(maildrop *d)
+static int measure_msg(maildrop *d, maildrop_msg *m)
 {
-  size_t len, i = 0, ul = 0, matched = 0, entries = 0;
-  char *buf = read_index(&len), *p, *end;
-  const char *u = 0, *prev = 0;
-  size_t prevl = 0;
-  unsigned long long sz = 0;
-  int have = 0;
-
-  if (buf && len >= sizeof INDEX_HEAD - 1 && memcmp(buf, INDEX_HEAD, sizeof INDEX_HEAD - 1) == 0) {
-    p = buf + sizeof INDEX_HEAD - 1;
-    end = buf + len;
-    have = index_entry(&p, end, &u, &ul, &sz);
-    while (i < d->n) {
-      maildrop_msg *m = &d->msg[i];
-      int c = have ? ucmp(d->arena + m->name, m->ulen, u, ul) : -1;
-      if (c == 0) {
-        m->size = sz;
-        matched++;
-        i++;
-      }
-      if (c < 0) {
-        char path[MAILDROP_NAME_MAX + 8];
-        snprintf(path, sizeof path, "cur/%s", d->arena + m->name);
-        if (!maildrop_measure(path, &m->size)) { if (errno != ENOENT) { free(buf); return 0; } m->deleted = 2; }
-        d->measured++;
-        i++;
-        continue;
-      }
-      /* c >= 0: advance the index, which must stay sorted */
-      entries++;
-      prev = u;
-      prevl = ul;
-      have = index_entry(&p, end, &u, &ul, &sz);
-      if (have && ucmp(prev, prevl, u, ul) >= 0) have = 0;
-    }
-    while (have) {
-      entries++;
-      have = index_entry(&p, end, &u, &ul, &sz);
-    }
-    free(buf);
-    d->index_stale = d->measured > 0 || entries != matched;
+  char path[MAILDROP_NAME_MAX + 8];
+  unsigned long long size;
+  snprintf(path, sizeof path, "cur/%s", d->arena + m->name);
+  d->measured++;
+  if (maildrop_measure(path, &size)) {
+    if (size <= UINT32_MAX) { m->size = (uint32_t)size; return 1; }
+    log_warn("not listing %s: 4 GiB or larger", path);
+    m->deleted = 2;
     return 1;
   }
-  free(buf);
-  for (; i < d->n; i++) {
-    maildrop_msg *m = &d->msg[i];
-    char path[MAILDROP_NAME_MAX + 8];
-    snprintf(path, sizeof path, "cur/%s", d->arena + m->name);
-    if (!maildrop_measure(path, &m->size)) { if (errno != ENOENT) return 0; m->deleted = 2; }
-    d->measured++;
+  if (errno != ENOENT) return 0;
+  m->deleted = 2;   /* gone meanwhile */
+  return 1;
+}
+
+/* Fills in sizes from the index (both sorted by unique name, merged in one
+ * pass; the index is streamed, never held whole); measures the rest. */
+static int sizes(maildrop *d)
+{
+  static char buf[65536];
+  char prev[MAILDROP_NAME_MAX];
+  size_t i = 0, ul = 0, prevl = 0, matched = 0, entries = 0, len;
+  const char *u = 0, *line;
+  unsigned long long sz = 0;
+  int have = 0, fd = open(INDEX_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  linebuf lb;
+
+  if (fd >= 0) {
+    lb_init(&lb, fd, buf, sizeof buf, 0);
+    if (lb_getline(&lb, &line, &len) == 1 && len == sizeof INDEX_HEAD - 1 &&
+        memcmp(line, INDEX_HEAD, len) == 0)
+      have = lb_getline(&lb, &line, &len) == 1 && index_entry(line, len, &u, &ul, &sz);
   }
-  d->index_stale = 1;
+  while (i < d->n) {
+    maildrop_msg *m = &d->msg[i];
+    int c = have ? ucmp(d->arena + m->name, m->ulen, u, ul) : -1;
+    if (c < 0) {
+      if (!measure_msg(d, m)) { if (fd >= 0) close(fd); return 0; }
+      i++;
+      continue;
+    }
+    if (c == 0) {
+      m->size = (uint32_t)sz;
+      matched++;
+      i++;
+    }
+    /* advance the index, which must stay strictly sorted */
+    entries++;
+    memcpy(prev, u, ul);
+    prevl = ul;
+    have = lb_getline(&lb, &line, &len) == 1 && index_entry(line, len, &u, &ul, &sz) &&
+           ucmp(prev, prevl, u, ul) < 0;
+  }
+  if (have) entries++;   /* entries left over: messages gone since */
+  if (fd >= 0) close(fd);
+  d->index_stale = d->measured > 0 || entries != matched;
   return 1;
 }
 
@@ -244,7 +232,7 @@ static void write_index(maildrop *d)
     const maildrop_msg *m = &d->msg[i];
     if (m->deleted) continue;
     fwrite(d->arena + m->name, 1, m->ulen, f);
-    fprintf(f, " %llu\n", m->size);
+    fprintf(f, " %lu\n", (unsigned long)m->size);
   }
   if (fclose(f) != 0 || rename(INDEX_TMP, INDEX_FILE) != 0) unlink(INDEX_TMP);
 }

@@ -63,7 +63,7 @@ static void listing(int uidl, const pop3_cmd *c)
     maildrop_msg *m = message(c->num[0]);
     if (!m) return;
     if (uidl) out_printf("+OK %lu %.*s\r\n", c->num[0], (int)m->ulen, md.arena + m->name);
-    else out_printf("+OK %lu %llu\r\n", c->num[0], m->size);
+    else out_printf("+OK %lu %lu\r\n", c->num[0], (unsigned long)m->size);
     return;
   }
   out_puts(uidl ? "+OK unique-id listing follows\r\n" : "+OK scan listing follows\r\n");
@@ -71,7 +71,7 @@ static void listing(int uidl, const pop3_cmd *c)
     const maildrop_msg *m = &md.msg[i];
     if (m->deleted) continue;
     if (uidl) out_printf("%zu %.*s\r\n", i + 1, (int)m->ulen, md.arena + m->name);
-    else out_printf("%zu %llu\r\n", i + 1, m->size);
+    else out_printf("%zu %lu\r\n", i + 1, (unsigned long)m->size);
   }
   out_puts(".\r\n");
 }
@@ -93,7 +93,7 @@ static void send_message(unsigned long n, long top)
     warn_sys("unable to open %s", path);
     return;
   }
-  if (top < 0) out_printf("+OK %llu octets\r\n", m->size);
+  if (top < 0) out_printf("+OK %lu octets\r\n", (unsigned long)m->size);
   else out_puts("+OK top of message follows\r\n");
   msgconv_init(&mc, 1, top);
   while (!mc.done) {

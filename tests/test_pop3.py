@@ -569,6 +569,7 @@ class Login(Pop3Test):
     @unittest.skipUnless(is_root(), "privilege separation needs root")
     def test_login_stage_as_yubind_session_as_account(self):
         addr, pw = self.account()
+        self.srv.deliver(addr, MSG1)
         p = self.login(addr, pw)
         procs = {}
         for pid in os.listdir("/proc"):
