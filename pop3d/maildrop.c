@@ -20,7 +20,42 @@
 #define INDEX_TMP "yubin-pop3.index.tmp"
 #define INDEX_HEAD "yubin-pop3-index 1\n"
 
-const char *maildrop_name(const maildrop *d, size_t i) { return d->arena + d->msg[i].name; }
+/* len bytes at off in the index file, through the block cache. */
+static int fetch(maildrop *d, size_t off, size_t len, char *out)
+{
+  if (off < d->blk_off || off + len > d->blk_off + d->blk_len) {
+    ssize_t r;
+    do r = pread(d->idxfd, d->blk, MAILDROP_BLOCK, (off_t)off); while (r < 0 && errno == EINTR);
+    if (r < 0) return 0;
+    d->blk_off = off;
+    d->blk_len = (size_t)r;
+    if (len > d->blk_len) { errno = EIO; return 0; }
+  }
+  memcpy(out, d->blk + (off - d->blk_off), len);
+  return 1;
+}
+
+int maildrop_uid(maildrop *d, size_t i, char *out)
+{
+  const maildrop_msg *m = &d->msg[i];
+  if (d->idxfd < 0) memcpy(out, d->arena + m->name, m->ulen);
+  else if (!fetch(d, m->name, m->ulen, out)) return 0;
+  out[m->ulen] = 0;
+  return 1;
+}
+
+int maildrop_path(maildrop *d, size_t i, char *out)
+{
+  const maildrop_msg *m = &d->msg[i];
+  if (d->idxfd < 0) {
+    snprintf(out, MAILDROP_PATH_MAX, "cur/%s", d->arena + m->name);
+    return 1;
+  }
+  memcpy(out, "cur/", 4);
+  if (!maildrop_uid(d, i, out + 4)) return 0;
+  snprintf(out + 4 + m->ulen, MAILDROP_PATH_MAX - 4 - m->ulen, "%s", d->infos[m->info]);
+  return 1;
+}
 
 static int grow(void **p, size_t *a, size_t need, size_t elem)
 {
@@ -150,7 +185,7 @@ static int index_entry(const char *s, size_t len, const char **u, size_t *ul, un
 
 static int measure_msg(maildrop *d, maildrop_msg *m)
 {
-  char path[MAILDROP_NAME_MAX + 8];
+  char path[MAILDROP_PATH_MAX];
   unsigned long long size;
   snprintf(path, sizeof path, "cur/%s", d->arena + m->name);
   d->measured++;
@@ -218,23 +253,84 @@ static void compact(maildrop *d)
 }
 
 /* Rewrites the index from the messages not deleted.  A cache: failure is
- * harmless (the next session measures again), so it is not fsynced. */
-static void write_index(maildrop *d)
+ * harmless (the next session measures again), so it is not fsynced.
+ * Returns 1 if the new index is in place. */
+static int write_index(maildrop *d)
 {
+  char u[MAILDROP_NAME_MAX + 1];
   FILE *f;
   size_t i;
   int fd = open(INDEX_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return;
+  if (fd < 0) return 0;
   f = fdopen(fd, "w");
-  if (!f) { close(fd); unlink(INDEX_TMP); return; }
+  if (!f) { close(fd); unlink(INDEX_TMP); return 0; }
   fputs(INDEX_HEAD, f);
   for (i = 0; i < d->n; i++) {
     const maildrop_msg *m = &d->msg[i];
     if (m->deleted) continue;
-    fwrite(d->arena + m->name, 1, m->ulen, f);
-    fprintf(f, " %lu\n", (unsigned long)m->size);
+    if (!maildrop_uid(d, i, u)) { fclose(f); unlink(INDEX_TMP); return 0; }
+    fprintf(f, "%s %lu\n", u, (unsigned long)m->size);
   }
-  if (fclose(f) != 0 || rename(INDEX_TMP, INDEX_FILE) != 0) unlink(INDEX_TMP);
+  if (fclose(f) != 0 || rename(INDEX_TMP, INDEX_FILE) != 0) { unlink(INDEX_TMP); return 0; }
+  return 1;
+}
+
+static size_t line_len(const maildrop_msg *m)
+{
+  char num[24];
+  return (size_t)m->ulen + 1 + (size_t)snprintf(num, sizeof num, "%lu", (unsigned long)m->size) + 1;
+}
+
+/* Drops the names from memory when the index holds exactly them, in order
+ * (what write_index makes); otherwise keeps them.  Never fails. */
+static void drop_names(maildrop *d)
+{
+  char u[MAILDROP_NAME_MAX + 1];
+  size_t i, off = sizeof INDEX_HEAD - 1;
+  struct stat st;
+  d->ninfo = 0;
+  for (i = 0; i < d->n; i++) {
+    const char *info = d->arena + d->msg[i].name + d->msg[i].ulen;   /* ":2,S" or "" */
+    size_t k, l = strlen(info);
+    if (l > MAILDROP_INFO_LEN) return;
+    for (k = 0; k < d->ninfo && strcmp(d->infos[k], info) != 0; k++) ;
+    if (k == d->ninfo) {
+      if (k == MAILDROP_INFO_MAX) return;
+      memcpy(d->infos[k], info, l + 1);
+      d->ninfo++;
+    }
+    d->msg[i].info = (uint8_t)k;
+  }
+  for (i = 0; i < d->n; i++) off += line_len(&d->msg[i]);
+  if (off > UINT32_MAX) return;
+  d->idxfd = open(INDEX_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (d->idxfd < 0) return;
+  if (fstat(d->idxfd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != off ||
+      !(d->blk = malloc(MAILDROP_BLOCK)))
+    goto keep;
+  d->blk_off = d->blk_len = 0;
+  /* every line must hold its message's name where expected */
+  for (i = 0, off = sizeof INDEX_HEAD - 1; i < d->n; i++) {
+    const maildrop_msg *m = &d->msg[i];
+    if (!fetch(d, off, (size_t)m->ulen + 1, u) || memcmp(u, d->arena + m->name, m->ulen) != 0 ||
+        u[m->ulen] != ' ')
+      goto keep;
+    off += line_len(m);
+  }
+  for (i = 0, off = sizeof INDEX_HEAD - 1; i < d->n; i++) {
+    size_t l = line_len(&d->msg[i]);
+    d->msg[i].name = (uint32_t)off;
+    off += l;
+  }
+  free(d->arena);
+  d->arena = 0;
+  d->arena_len = d->arena_a = 0;
+  return;
+keep:
+  free(d->blk);
+  d->blk = 0;
+  close(d->idxfd);
+  d->idxfd = -1;
 }
 
 int maildrop_open(maildrop *d)
@@ -250,18 +346,18 @@ int maildrop_open(maildrop *d)
   if (d->n > 1) qsort_r(d->msg, d->n, sizeof *d->msg, msg_cmp, d->arena);
   if (!sizes(d)) return 0;
   compact(d);
-  if (d->index_stale) write_index(d);
+  if (d->index_stale && !write_index(d)) return 1;
+  drop_names(d);
   return 1;
 }
 
 size_t maildrop_update(maildrop *d)
 {
   size_t i, failed = 0, gone = 0;
-  char path[MAILDROP_NAME_MAX + 8];
+  char path[MAILDROP_PATH_MAX];
   for (i = 0; i < d->n; i++) {
     if (!d->msg[i].deleted) continue;
-    snprintf(path, sizeof path, "cur/%s", maildrop_name(d, i));
-    if (unlink(path) != 0 && errno != ENOENT) { failed++; d->msg[i].deleted = 0; }
+    if (!maildrop_path(d, i, path) || (unlink(path) != 0 && errno != ENOENT)) { failed++; d->msg[i].deleted = 0; }
     else gone++;
   }
   if (gone) write_index(d);
@@ -272,8 +368,12 @@ void maildrop_close(maildrop *d)
 {
   if (d->lockfd >= 0) close(d->lockfd);
   d->lockfd = -1;
+  if (d->idxfd >= 0) close(d->idxfd);
+  d->idxfd = -1;
+  free(d->blk);
   free(d->arena);
   free(d->msg);
+  d->blk = 0;
   d->arena = 0;
   d->msg = 0;
   d->n = d->a = d->arena_len = d->arena_a = 0;
