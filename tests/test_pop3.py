@@ -598,7 +598,7 @@ class Login(Pop3Test):
 
 
 class Clients(Pop3Test):
-    def test_fetchmail_into_mbox(self):
+    def fetchmail(self, port, options):
         addr, pw = self.account()
         for m in (MSG1, MSG2, MSG3):
             self.srv.deliver(addr, m)
@@ -608,8 +608,8 @@ class Clients(Pop3Test):
         rc = os.path.join(work, "fetchmailrc")
         with open(rc, "w") as f:
             f.write('poll 127.0.0.1 service %d protocol pop3 uidl:\n  user "%s" password "%s" is "%s" here\n'
-                    '  sslproto "" mda "/bin/sh -c \'cat >> %s\'"\n'
-                    % (self.srv.port_plain, addr, pw, pwd.getpwuid(os.getuid()).pw_name, mbox))
+                    '  %s mda "/bin/sh -c \'cat >> %s\'"\n'
+                    % (port, addr, pw, pwd.getpwuid(os.getuid()).pw_name, options, mbox))
         os.chmod(rc, 0o600)
         env = dict(os.environ, HOME=work, FETCHMAILHOME=work)
         p = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "--nosyslog"], env=env,
@@ -619,7 +619,17 @@ class Clients(Pop3Test):
             got = f.read()
         for m in (b"Subject: one", b".dot line", b"..two dots", b"already crlf", b"no final newline"):
             self.assertIn(m, got)
+        self.assertEqual(got.count(b"Subject: "), 3)
         self.assertEqual(self.srv.files(addr), [])   # fetchmail deletes what it fetched, at QUIT
+
+    def test_fetchmail_into_mbox(self):
+        self.fetchmail(self.srv.port_plain, 'sslproto ""')
+
+    def test_fetchmail_pop3s_and_stls(self):
+        before = self.srv.log().count(" tls=1")
+        self.fetchmail(self.srv.port_tls, "ssl no sslcertck")
+        self.fetchmail(self.srv.port_stls, "sslproto tls1.2+ no sslcertck")
+        self.assertEqual(self.srv.log().count(" tls=1"), before + 2)   # both logins inside TLS
 
     def test_curl_pop3_pop3s_and_stls(self):
         addr, pw = self.account()
