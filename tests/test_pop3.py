@@ -4,7 +4,7 @@ with real clients: Python poplib, fetchmail and curl.
 The servers run under ucspi-tcp's tcpserver on loopback, plain (with STLS
 through yubin-tlsd -s) and implicit TLS (yubin-tlsd), as the s6 services of
 conf-templates/service/pop3d and pop3sd do with yubin-tcpd."""
-import ctypes, grp, os, poplib, pwd, random, shutil, socket, ssl, subprocess, tempfile, time, unittest
+import ctypes, os, poplib, pwd, random, shutil, socket, ssl, subprocess, tempfile, time, unittest
 
 from yubintest import BUILD, is_root
 
@@ -70,6 +70,12 @@ def write_cdb(path, records):
     os.rename(path + ".tmp", path)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def ensure_user(name):
     try:
         pwd.getpwnam(name)
@@ -87,8 +93,7 @@ class Pop3Server:
         os.chmod(self.dir, 0o755)
         self.procs = []
         self.accounts = {}
-        base = random.randrange(200, 600) * 100
-        self.port_plain, self.port_stls, self.port_tls = base + 110, base + 111, base + 995
+        self.port_plain = self.port_stls = self.port_tls = None
 
     def path(self, *p):
         return os.path.join(self.dir, *p)
@@ -150,23 +155,38 @@ class Pop3Server:
         os.rename(tmp, os.path.join(home, "Maildir", "new", name))
         return name
 
+    def serve(self, cmd):
+        """tcpserver on a free loopback port running cmd; returns the port."""
+        for _ in range(10):
+            port = free_port()
+            p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "pop.test", "127.0.0.1", str(port)] + cmd,
+                                 stdout=subprocess.DEVNULL, stderr=self.logf, start_new_session=True)
+            up = False
+            for _ in range(200):
+                if p.poll() is not None:
+                    break
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    up = True
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            time.sleep(0.05)
+            if up and p.poll() is None:
+                self.procs.append(p)
+                return port
+            if p.poll() is None:
+                os.killpg(p.pid, 15)
+            p.wait()
+        raise AssertionError("tcpserver did not start")
+
     def start(self):
         self.logf = open(self.path("log", "pop3.log"), "ab")
         login = self.path("bin", "yubin-pop3-login")
         tlsd = self.path("bin", "yubin-tlsd")
-        for port, cmd in ((self.port_plain, [login]), (self.port_stls, [tlsd, "-s", login]),
-                          (self.port_tls, [tlsd, login])):
-            p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "pop.test", "127.0.0.1",
-                                  str(port)] + cmd, stdout=subprocess.DEVNULL, stderr=self.logf,
-                                 start_new_session=True)
-            self.procs.append(p)
-        for port in (self.port_plain, self.port_stls, self.port_tls):
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
+        self.port_plain = self.serve([login])
+        self.port_stls = self.serve([tlsd, "-s", login])
+        self.port_tls = self.serve([tlsd, login])
 
     def stop(self):
         for p in self.procs:
@@ -670,25 +690,12 @@ class PopBeforeSmtp(Pop3Test):
         self.srv.control("rcpthosts", "example.com\n")
         self.srv.control("greetdelay", "0\n")
         self.srv.control("me", "pop.test\n")
-        port = self.srv.port_plain + 25
-        p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "pop.test", "127.0.0.1", str(port),
-                              self.srv.path("bin", "yubin-smtpd")], stdout=subprocess.DEVNULL,
-                             stderr=self.srv.logf, start_new_session=True)
+        port = self.srv.serve([self.srv.path("bin", "yubin-smtpd")])   # stopped with the others
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            try:
-                os.unlink(self.srv.path("run", "pbs", "127.0.0.1"))
-            except FileNotFoundError:
-                pass
-            self.assertEqual(self.smtp_rcpt(port, "far@elsewhere.example"), 553)
-            addr, pw = self.account()
-            self.login(addr, pw).quit()
-            self.assertEqual(self.smtp_rcpt(port, "far@elsewhere.example"), 250)
-        finally:
-            os.killpg(p.pid, 15)
-            p.wait()
+            os.unlink(self.srv.path("run", "pbs", "127.0.0.1"))
+        except FileNotFoundError:
+            pass
+        self.assertEqual(self.smtp_rcpt(port, "far@elsewhere.example"), 553)
+        addr, pw = self.account()
+        self.login(addr, pw).quit()
+        self.assertEqual(self.smtp_rcpt(port, "far@elsewhere.example"), 250)
