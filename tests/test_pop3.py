@@ -629,11 +629,19 @@ class Clients(Pop3Test):
         with open(rc, "w") as f:
             f.write('poll 127.0.0.1 service %d protocol pop3 uidl:\n  user "%s" password "%s" is "%s" here\n'
                     '  %s mda "/bin/sh -c \'cat >> %s\'"\n'
-                    % (port, addr, pw, pwd.getpwuid(os.getuid()).pw_name, options, mbox))
+                    % (port, addr, pw, "nobody" if is_root() else pwd.getpwuid(os.getuid()).pw_name,
+                       options, mbox))
         os.chmod(rc, 0o600)
         env = dict(os.environ, HOME=work, FETCHMAILHOME=work)
+        kw = {}
+        if is_root():
+            # as root fetchmail keeps its lock in /var/run, shared with every other run
+            nobody = pwd.getpwnam("nobody")
+            os.chown(work, nobody.pw_uid, nobody.pw_gid)
+            os.chown(rc, nobody.pw_uid, nobody.pw_gid)
+            kw = dict(user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[])
         p = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "--nosyslog"], env=env,
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60, cwd=work, **kw)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         with open(mbox, "rb") as f:
             got = f.read()
