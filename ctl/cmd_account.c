@@ -1,5 +1,6 @@
 /* yubinctl account add|del|list|passwd|disable|enable */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sodium.h>
@@ -78,23 +79,35 @@ static void put_account(ctl_db *db, const acct_arg *a, const db_acct *acct)
 }
 
 /* The home and its Maildir, owned by the account.  An existing home (kept
- * with del --keep-mail) is taken over. */
+ * with del --keep-mail) is taken over; every step goes through descriptors
+ * opened without following symlinks, as the account may own what is there. */
 static void make_home(ctl_db *db, const acct_arg *a, const db_acct *acct)
 {
-  static const char *const sub[] = { "", "/Maildir", "/Maildir/cur", "/Maildir/new", "/Maildir/tmp" };
+  static const char *const sub[] = { "cur", "new", "tmp" };
   char p[PATH_MAX];
   uid_t admin = geteuid() == 0 ? db->owner : FSX_NOCHOWN;
   uid_t u = geteuid() == 0 ? (uid_t)acct->uid : FSX_NOCHOWN;
+  gid_t g = (gid_t)acct->gid;
+  int dom, home, md, fd;
   size_t i;
   if (!db_path(db, p, sizeof p, "mail") || !fsx_dir(p, 0755, admin, db->owner_gid))
     ctl_fail_sys(CTL_TEMP, "unable to create %s", p);
   if (snprintf(p, sizeof p, "%s/mail/%s", db->root, a->domain) >= (int)sizeof p || !fsx_dir(p, 0755, admin, db->owner_gid))
     ctl_fail_sys(CTL_TEMP, "unable to create %s", p);
+  dom = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dom < 0) ctl_fail_sys(CTL_TEMP, "unable to open %s", p);
+  home = fsx_dir_at(dom, a->name, 0700, u, g);
+  if (home < 0) ctl_fail_sys(CTL_TEMP, "unable to create %s", acct->home);
+  md = fsx_dir_at(home, "Maildir", 0700, u, g);
+  if (md < 0) ctl_fail_sys(CTL_TEMP, "unable to create %s/Maildir", acct->home);
   for (i = 0; i < sizeof sub / sizeof sub[0]; i++) {
-    if (snprintf(p, sizeof p, "%s%s", acct->home, sub[i]) >= (int)sizeof p ||
-        !fsx_dir(p, 0700, u, (gid_t)acct->gid))
-      ctl_fail_sys(CTL_TEMP, "unable to create %s", p);
+    fd = fsx_dir_at(md, sub[i], 0700, u, g);
+    if (fd < 0) ctl_fail_sys(CTL_TEMP, "unable to create %s/Maildir/%s", acct->home, sub[i]);
+    close(fd);
   }
+  close(md);
+  close(home);
+  close(dom);
 }
 
 static int add(const char *root, int argc, char **argv)
