@@ -392,5 +392,9 @@ int setup_instance(const setup_opts *o, const setup_ids *ids)
       !make_queue(o, ids) || !make_services(o, ids))
     return 0;
   TRY("create", fsx_dir(P("mail"), 0755, root, 0));
+  /* per-IP state shared by the login stages and smtpd (doc/ipstate.md) */
+  TRY("create", fsx_dir(P("run"), 0700, ids->d, ids->gd));
+  TRY("create", fsx_dir(P("run/pbs"), 0700, ids->d, ids->gd));
+  TRY("create", fsx_dir(P("run/authfail"), 0700, ids->d, ids->gd));
   return 1;
 }

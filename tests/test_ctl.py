@@ -64,7 +64,7 @@ class Setup(unittest.TestCase):
 
     def test_layout(self):
         p = self.inst.path
-        for d in ("bin", "control", "accounts", "queue", "mail", "service", "log"):
+        for d in ("bin", "control", "accounts", "queue", "mail", "service", "log", "run/pbs", "run/authfail"):
             self.assertTrue(os.path.isdir(p(d)), d)
         for name in os.listdir(BUILD):
             src = os.path.join(BUILD, name)
@@ -142,6 +142,9 @@ class Setup(unittest.TestCase):
         self.assertEqual(mode(p("accounts", "accounts.cdb")), 0o644)
         self.assertEqual(mode(p("accounts", "lock")), 0o600)
         self.assertEqual(owner(p("log", "send"))[0], "yubinlog")
+        for d in ("run", "run/pbs", "run/authfail"):
+            self.assertEqual(owner(p(d)), ("yubind", "yubind"), d)
+            self.assertEqual(mode(p(d)), 0o700, d)
         self.assertEqual(owner(p("bin", "yubinctl")), ("root", "root"))
         self.assertEqual(mode(p("bin", "yubinctl")) & 0o6000, 0, "yubinctl is never setuid")
         if os.path.exists(p("bin", "yubin-queue")):
