@@ -338,6 +338,36 @@ class Ctl(unittest.TestCase):
         self.assertEqual(cdb_get(self.inst.path("accounts", "passwd.cdb"), "Panna@shop.example"), [])
         self.refused("account", "del", "anna@shop.example")
 
+    def auth(self, address, password):
+        """yubin-auth check, as a login stage runs it: the record on fd 3."""
+        r, w = os.pipe()
+        os.write(w, b"PLAIN\0" + address.encode() + b"\0" + password.encode() + b"\0")
+        os.close(w)
+        try:
+            p = subprocess.run([self.inst.path("bin", "yubin-auth"), "check"], capture_output=True,
+                               pass_fds=(r,), preexec_fn=lambda: os.dup2(r, 3))
+        finally:
+            os.close(r)
+        return p.returncode, p.stdout
+
+    def test_logins_follow_changes(self):
+        if not os.path.exists(self.inst.path("bin", "yubin-auth")):
+            self.skipTest("yubin-auth not built")
+        self.j("domain", "add", "login.example")
+        self.j("account", "add", "kim@login.example", input="first pass phrase\n")
+        self.assertEqual(self.auth("kim@login.example", "first pass phrase"), (0, b"kim@login.example\n"))
+        self.assertEqual(self.auth("Kim@Login.Example", "first pass phrase")[0], 0)
+        self.assertEqual(self.auth("kim@login.example", "wrong")[0], 1)
+        self.j("account", "passwd", "kim@login.example", input="second\r\n")
+        self.assertEqual(self.auth("kim@login.example", "first pass phrase")[0], 1)
+        self.assertEqual(self.auth("kim@login.example", "second")[0], 0)
+        self.j("account", "disable", "kim@login.example")
+        self.assertEqual(self.auth("kim@login.example", "second")[0], 2)
+        self.j("account", "enable", "kim@login.example")
+        self.assertEqual(self.auth("kim@login.example", "second")[0], 0)
+        self.j("account", "del", "kim@login.example")
+        self.assertEqual(self.auth("kim@login.example", "second")[0], 1)
+
     @unittest.skipUnless(is_root(), "--uid needs root")
     def test_account_with_own_uid(self):
         self.j("domain", "add", "host.example")
