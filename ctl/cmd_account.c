@@ -51,9 +51,11 @@ static void read_password(char out[PASSWORD_MAX + 1])
     if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f) ctl_fail(CTL_USAGE, "password holds a control character");
 }
 
-static void hash_password(char hash[crypto_pwhash_STRBYTES])
+/* The passwd line's value for the password on stdin: the argon2id string,
+ * and with cram " cram:PASSWORD" (the CRAM-MD5 secret must be recoverable). */
+static void password_value(char *out, size_t n, int cram)
 {
-  char pw[PASSWORD_MAX + 1];
+  char pw[PASSWORD_MAX + 1], hash[crypto_pwhash_STRBYTES];
   read_password(pw);
   if (sodium_init() < 0) ctl_fail(CTL_TEMP, "unable to initialise libsodium");
   if (crypto_pwhash_str(hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -61,7 +63,12 @@ static void hash_password(char hash[crypto_pwhash_STRBYTES])
     sodium_memzero(pw, sizeof pw);
     ctl_fail(CTL_TEMP, "unable to hash the password: out of memory");
   }
+  if ((size_t)snprintf(out, n, "%s%s%s", hash, cram ? " cram:" : "", cram ? pw : "") >= n) {
+    sodium_memzero(pw, sizeof pw);
+    ctl_fail(CTL_USAGE, "password too long");
+  }
   sodium_memzero(pw, sizeof pw);
+  sodium_memzero(hash, sizeof hash);
 }
 
 static void get_account(ctl_db *db, const acct_arg *a, db_acct *acct)
@@ -112,20 +119,21 @@ static void make_home(ctl_db *db, const acct_arg *a, const db_acct *acct)
 
 static int add(const char *root, int argc, char **argv)
 {
-  char hash[crypto_pwhash_STRBYTES];
+  char hash[TABLE_LINE_MAX];
   const char *addr = 0, *user = 0;
-  int virt = 0, i;
+  int virt = 0, cram = 0, i;
   acct_arg a;
   db_acct acct;
   ctl_db db;
 
   for (i = 0; i < argc; i++) {
     if (!strcmp(argv[i], "--virtual")) virt = 1;
+    else if (!strcmp(argv[i], "--cram")) cram = 1;
     else if (!strcmp(argv[i], "--uid") && i + 1 < argc) user = argv[++i];
-    else if (argv[i][0] == '-' || addr) ctl_fail(CTL_USAGE, "usage: yubinctl account add ADDRESS [--uid USER|--virtual]");
+    else if (argv[i][0] == '-' || addr) ctl_fail(CTL_USAGE, "usage: yubinctl account add ADDRESS [--uid USER|--virtual] [--cram]");
     else addr = argv[i];
   }
-  if (!addr || (virt && user)) ctl_fail(CTL_USAGE, "usage: yubinctl account add ADDRESS [--uid USER|--virtual]");
+  if (!addr || (virt && user)) ctl_fail(CTL_USAGE, "usage: yubinctl account add ADDRESS [--uid USER|--virtual] [--cram]");
   address_arg(addr, &a);
   memset(&acct, 0, sizeof acct);
   if (user) {
@@ -137,7 +145,7 @@ static int add(const char *root, int argc, char **argv)
     acct.uid = pw->pw_uid;
     acct.gid = pw->pw_gid;
   }
-  hash_password(hash);   /* before the lock: it takes a while */
+  password_value(hash, sizeof hash, cram);   /* before the lock: it takes a while */
 
   cmd_open(&db, root, 1);
   if (!table_get(&db.domains, a.domain)) ctl_fail(CTL_USAGE, "no domain %s (add it first)", a.domain);
@@ -159,6 +167,7 @@ static int add(const char *root, int argc, char **argv)
     }
     db_flag_set(&acct, 'v', 1);
   }
+  db_flag_set(&acct, 'c', cram);
   if (snprintf(acct.home, sizeof acct.home, "%s/mail/%s/%s", db.root, a.domain, a.name) >= (int)sizeof acct.home)
     ctl_fail(CTL_USAGE, "home directory path too long");
   make_home(&db, &a, &acct);
@@ -241,8 +250,8 @@ static int list(const char *root, int argc, char **argv)
       json_str(r->key);
       printf(", \"uid\": %lu, \"gid\": %lu, \"home\": ", a.uid, a.gid);
       json_str(a.home);
-      printf(", \"virtual\": %s, \"disabled\": %s}", db_flag(&a, 'v') ? "true" : "false",
-             db_flag(&a, 'd') ? "true" : "false");
+      printf(", \"virtual\": %s, \"disabled\": %s, \"cram\": %s}", db_flag(&a, 'v') ? "true" : "false",
+             db_flag(&a, 'd') ? "true" : "false", db_flag(&a, 'c') ? "true" : "false");
     } else {
       printf("%s %s\n", r->key, r->val);
     }
@@ -255,19 +264,28 @@ static int list(const char *root, int argc, char **argv)
 
 static int passwd(const char *root, int argc, char **argv)
 {
-  char hash[crypto_pwhash_STRBYTES];
+  char hash[TABLE_LINE_MAX];
+  const char *addr = 0;
+  int cram = 0, i;
   acct_arg a;
   db_acct acct;
   ctl_db db;
-  if (argc != 1 || argv[0][0] == '-') ctl_fail(CTL_USAGE, "usage: yubinctl account passwd ADDRESS (password on stdin)");
-  address_arg(argv[0], &a);
-  hash_password(hash);
+  for (i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--cram")) cram = 1;
+    else if (argv[i][0] == '-' || addr) ctl_fail(CTL_USAGE, "usage: yubinctl account passwd ADDRESS [--cram] (password on stdin)");
+    else addr = argv[i];
+  }
+  if (!addr) ctl_fail(CTL_USAGE, "usage: yubinctl account passwd ADDRESS [--cram] (password on stdin)");
+  address_arg(addr, &a);
+  password_value(hash, sizeof hash, cram);
   cmd_open(&db, root, 1);
   get_account(&db, &a, &acct);
+  db_flag_set(&acct, 'c', cram);
+  put_account(&db, &a, &acct);
   if (!table_set(&db.passwd, a.address, hash)) ctl_fail_sys(CTL_TEMP, "unable to record the password");
   sodium_memzero(hash, sizeof hash);
   cmd_commit(&db);
-  log_info("account passwd address=%s", a.address);
+  log_info("account passwd address=%s cram=%s", a.address, cram ? "yes" : "no");
   db_close(&db);
   out_done();
   return 0;

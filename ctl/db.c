@@ -228,11 +228,14 @@ static int compile_passwd(ctl_db *db)
   if (!db_path(db, p, sizeof p, "accounts/passwd.cdb")) return 0;
   if (!cdbw_start(&w, p)) goto fail;
   for (i = 0; i < db->passwd.n; i++) {
+    /* "HASH" or "HASH cram:SECRET" (the secret may hold spaces) */
     const trow *r = &db->passwd.r[i];
-    if (!strncmp(r->val, "cram:", 5)) {
-      if (!add_kv(&w, 'C', r->key, strlen(r->key), r->val + 5, strlen(r->val + 5))) goto fail;
-    } else if (!add_kv(&w, 'P', r->key, strlen(r->key), r->val, strlen(r->val))) {
-      goto fail;
+    size_t hl = strcspn(r->val, " ");
+    if (!add_kv(&w, 'P', r->key, strlen(r->key), r->val, hl)) goto fail;
+    if (r->val[hl]) {
+      const char *c = r->val + hl + 1;
+      if (strncmp(c, "cram:", 5) != 0 || !c[5]) { errno = EINVAL; goto fail; }
+      if (!add_kv(&w, 'C', r->key, strlen(r->key), c + 5, strlen(c + 5))) goto fail;
     }
   }
   return cdbw_finish(&w, 0600, geteuid() == 0 ? db->owner : (uid_t)-1, db->owner_gid);

@@ -338,10 +338,15 @@ class Ctl(unittest.TestCase):
         self.assertEqual(cdb_get(self.inst.path("accounts", "passwd.cdb"), "Panna@shop.example"), [])
         self.refused("account", "del", "anna@shop.example")
 
-    def auth(self, address, password):
+    def auth(self, address, password, challenge=None):
         """yubin-auth check, as a login stage runs it: the record on fd 3."""
         r, w = os.pipe()
-        os.write(w, b"PLAIN\0" + address.encode() + b"\0" + password.encode() + b"\0")
+        if challenge is None:
+            os.write(w, b"PLAIN\0" + address.encode() + b"\0" + password.encode() + b"\0")
+        else:
+            import hmac
+            resp = hmac.new(password.encode(), challenge, "md5").hexdigest().encode()
+            os.write(w, b"CRAM-MD5\0" + address.encode() + b"\0" + challenge + b"\0" + resp + b"\0")
         os.close(w)
         try:
             p = subprocess.run([self.inst.path("bin", "yubin-auth"), "check"], capture_output=True,
@@ -367,6 +372,19 @@ class Ctl(unittest.TestCase):
         self.assertEqual(self.auth("kim@login.example", "second")[0], 0)
         self.j("account", "del", "kim@login.example")
         self.assertEqual(self.auth("kim@login.example", "second")[0], 1)
+        # CRAM-MD5 only for accounts that asked for it
+        ch = b"<1896.697170952@login.example>"
+        self.j("account", "add", "cram@login.example", "--cram", input="c r a m\n")
+        self.assertTrue(self.j("account", "list")[0]["cram"])
+        self.assertEqual(self.auth("cram@login.example", "c r a m", ch)[0], 0)
+        self.assertEqual(self.auth("cram@login.example", "c r a m")[0], 0)
+        self.assertEqual(self.auth("cram@login.example", "wrong", ch)[0], 1)
+        self.j("account", "passwd", "cram@login.example", input="plain only\n")
+        self.assertFalse(self.j("account", "list")[0]["cram"])
+        self.assertNotEqual(self.auth("cram@login.example", "plain only", ch)[0], 0)
+        self.assertEqual(self.auth("cram@login.example", "plain only")[0], 0)
+        self.j("account", "add", "nocram@login.example", input="pw\n")
+        self.assertNotEqual(self.auth("nocram@login.example", "pw", ch)[0], 0)
 
     @unittest.skipUnless(is_root(), "--uid needs root")
     def test_account_with_own_uid(self):
