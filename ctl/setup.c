@@ -128,7 +128,11 @@ int setup_check_target(const char *root)
   struct dirent *de;
   int empty = 1;
   d = opendir(root);
-  if (!d) return errno == ENOENT ? 1 : -1;
+  if (!d) {
+    if (errno == ENOENT) return 1;
+    if (errno == ENOTDIR) return 0;
+    return -1;
+  }
   while ((de = readdir(d))) {
     if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) { empty = 0; break; }
   }

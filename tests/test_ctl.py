@@ -194,6 +194,10 @@ class SetupRefusals(unittest.TestCase):
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
         self.assertIn("not a yubin instance", p.stderr)
         self.assertEqual(os.listdir(d), ["precious"])
+        p = subprocess.run([SETUP, os.path.join(d, "precious")], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 100, p.stderr)
+        with open(os.path.join(d, "precious")) as f:
+            self.assertEqual(f.read(), "data")
 
     def test_usage(self):
         for args in ([], ["--port-offset"], ["/tmp/x", "--port-offset", "abc"],
