@@ -509,10 +509,16 @@ class Ctl(unittest.TestCase):
             f.write("Subject: x\n\nbody\n")
         with open(self.inst.path("queue", "todo", "12", qid), "wb") as f:
             f.write(b"u0\0p1\0Fa@b.example\0Tc@d.example\0Te@f.example\0\0")
-        # and one yubin-send has taken in
+        # and one yubin-send has taken in (send/README.md, the state files)
         qid2 = "%08x%08x" % (1700000001, 0x000000aa)
         with open(self.inst.path("queue", "mess", "aa", qid2), "w") as f:
             f.write("x\n")
+        with open(self.inst.path("queue", "info", "aa", qid2), "wb") as f:
+            f.write(b"b1700000001\0u33\0p7\0Fweb@shop.example\0")
+        with open(self.inst.path("queue", "local", "aa", qid2), "wb") as f:
+            f.write(b"Ddone@shop.example\0Tanna@shop.example\0")
+        with open(self.inst.path("queue", "remote", "aa", qid2), "wb") as f:
+            f.write(b"Tx@far.example\0")
         st = self.j("queue", "stat")
         self.assertEqual((st["messages"], st["todo"], st["sending"]), (2, 1, 1))
         self.assertEqual(st["bytes"], os.path.getsize(mess) + 2)
@@ -522,6 +528,8 @@ class Ctl(unittest.TestCase):
         self.assertEqual(msgs[qid]["size"], os.path.getsize(mess))
         self.assertGreater(msgs[qid]["age"], 0)
         self.assertEqual(msgs[qid2]["state"], "sending")
+        self.assertEqual(msgs[qid2]["sender"], "web@shop.example")
+        self.assertEqual(msgs[qid2]["recipients"], ["anna@shop.example", "x@far.example"])
         self.assertIn(qid, self.ctl("queue", "list").stdout)
 
     def test_usage(self):
