@@ -223,7 +223,8 @@ static int make_bin(const setup_opts *o, const setup_ids *ids)
     if (strncmp(de->d_name, "yubin", 5) != 0 || strchr(de->d_name, '.')) continue;
     if ((size_t)snprintf(src, sizeof src, "%s/%s", self, de->d_name) >= sizeof src) continue;
     if (stat(src, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) continue;
-    if (ids->root && !strcmp(de->d_name, "yubin-queue")) { mode = 04711; u = ids->q; g = ids->yubin; }
+    /* setgid yubin too, so queue files get group yubin (queue/README.md) */
+    if (ids->root && !strcmp(de->d_name, "yubin-queue")) { mode = 06711; u = ids->q; g = ids->yubin; }
     if (ids->root && !strcmp(de->d_name, "yubin-auth")) { mode = 04750; u = 0; g = ids->gd; }
     if ((size_t)snprintf(path, sizeof path, "%s/%s", bin, de->d_name) >= sizeof path) continue;
     if (strcmp(self, bin) == 0) {
@@ -318,6 +319,9 @@ static int make_queue(const setup_opts *o, const setup_ids *ids)
     const char *d = queue_dirs[i];
     int mine = i < 3;   /* mess intd todo belong to yubin-queue, the rest to yubin-send */
     mode_t mode = !strcmp(d, "intd") || !mine ? 0700 : 0750;
+    /* setgid: whatever group yubin-queue runs with, its files get group
+     * yubin, which yubin-send reads them through */
+    if (mine && ids->root) mode |= 02000;
     uid_t u = mine ? q : s;
     snprintf(rel, sizeof rel, "queue/%s", d);
     TRY("create", fsx_dir(P(rel), mode, u, g));

@@ -127,7 +127,7 @@ class Setup(unittest.TestCase):
             self.assertEqual(grp.getgrgid(pwd.getpwnam(u).pw_gid).gr_name, u, u)
         self.assertEqual(owner(p("queue")), ("yubinq", "yubin"))
         self.assertEqual(mode(p("queue")), 0o750)
-        for d, who, m in (("mess", "yubinq", 0o750), ("intd", "yubinq", 0o700), ("todo", "yubinq", 0o750),
+        for d, who, m in (("mess", "yubinq", 0o2750), ("intd", "yubinq", 0o2700), ("todo", "yubinq", 0o2750),
                           ("info", "yubins", 0o700), ("local", "yubins", 0o700),
                           ("remote", "yubins", 0o700), ("bounce", "yubins", 0o700)):
             self.assertEqual(owner(p("queue", d)), (who, "yubin"), d)
@@ -148,8 +148,8 @@ class Setup(unittest.TestCase):
         self.assertEqual(owner(p("bin", "yubinctl")), ("root", "root"))
         self.assertEqual(mode(p("bin", "yubinctl")) & 0o6000, 0, "yubinctl is never setuid")
         if os.path.exists(p("bin", "yubin-queue")):
-            self.assertEqual(owner(p("bin", "yubin-queue"))[0], "yubinq")
-            self.assertEqual(mode(p("bin", "yubin-queue")), 0o4711)
+            self.assertEqual(owner(p("bin", "yubin-queue")), ("yubinq", "yubin"))
+            self.assertEqual(mode(p("bin", "yubin-queue")), 0o6711)
 
     def test_idempotent(self):
         i = self.inst
@@ -167,7 +167,7 @@ class Setup(unittest.TestCase):
             self.assertEqual(f.read(), "1000\n")
         with open(i.path("service", "send", "run")) as f:
             self.assertIn("yubin-start", f.read())
-        self.assertEqual(mode(i.path("queue", "todo")), 0o750)
+        self.assertEqual(mode(i.path("queue", "todo")), 0o2750 if is_root() else 0o750)
         self.assertTrue(os.path.exists(i.path("queue", "todo", "00", "leftover")))
         self.assertEqual(sorted(os.listdir(i.path("bin"))), before)
         self.assertIn("joe@keep.example", i.ctl("account", "list").stdout)
