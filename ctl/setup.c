@@ -319,10 +319,10 @@ static int make_queue(const setup_opts *o, const setup_ids *ids)
     const char *d = queue_dirs[i];
     int mine = i < 3;   /* mess intd todo belong to yubin-queue, the rest to yubin-send */
     mode_t mode = !strcmp(d, "intd") || !mine ? 0700 : 0750;
+    uid_t u = mine ? q : s;
     /* setgid: whatever group yubin-queue runs with, its files get group
      * yubin, which yubin-send reads them through */
     if (mine && ids->root) mode |= 02000;
-    uid_t u = mine ? q : s;
     snprintf(rel, sizeof rel, "queue/%s", d);
     TRY("create", fsx_dir(P(rel), mode, u, g));
     for (b = 0; b < 256; b++) {
