@@ -23,7 +23,10 @@ int db_path(const ctl_db *db, char *out, size_t n, const char *rel)
 static int load(ctl_db *db, table *t, const char *rel)
 {
   char p[PATH_MAX];
-  return db_path(db, p, sizeof p, rel) && table_load(t, p);
+  if (!db_path(db, p, sizeof p, rel)) return 0;
+  if (table_load(t, p)) return 1;
+  db->bad_line = t->bad_line;
+  return 0;
 }
 
 int db_open(ctl_db *db, const char *root, int lock, const char **what)

@@ -532,6 +532,15 @@ class Ctl(unittest.TestCase):
         self.assertEqual(msgs[qid2]["recipients"], ["anna@shop.example", "x@far.example"])
         self.assertIn(qid, self.ctl("queue", "list").stdout)
 
+    def test_damaged_file_is_not_rewritten(self):
+        self.j("domain", "add", "a.example")
+        with open(self.inst.path("accounts", "domains"), "a") as f:
+            f.write("a.example\n")
+        err = self.refused("domain", "add", "b.example", code=111)
+        self.assertIn("accounts/domains: malformed line 2", err)
+        with open(self.inst.path("accounts", "domains")) as f:
+            self.assertEqual(f.read(), "a.example\na.example\n")
+
     def test_usage(self):
         for args in ([], ["bogus"], ["domain"], ["account", "add"], ["forward", "set", "a@b.example"],
                      ["queue", "purge"], ["--frob", "domain", "list"]):
