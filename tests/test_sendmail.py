@@ -55,6 +55,14 @@ def new_instance():
     return MiniInstance()
 
 
+def base_env(**extra):
+    """A small environment; the sanitizer settings of the test run go along
+    (LeakSanitizer cannot run in a setuid program such as yubin-queue)."""
+    e = {k: v for k, v in os.environ.items() if k in ("ASAN_OPTIONS", "UBSAN_OPTIONS")}
+    e.update(extra)
+    return e
+
+
 def queue_files(inst, kind):
     return sorted(glob.glob(inst.path("queue", kind, "*", "*")))
 
@@ -77,7 +85,7 @@ class QueueTestBase(unittest.TestCase):
         mr, mw = os.pipe()
         er, ew = os.pipe()
         p = subprocess.Popen([self.inst.path("bin", "yubin-queue")], stdin=mr, stdout=er,
-                             stderr=subprocess.PIPE, env=env if env is not None else {}, cwd="/")
+                             stderr=subprocess.PIPE, env=base_env(**(env or {})), cwd="/")
         os.close(mr)
         os.close(er)
         try:
@@ -99,7 +107,7 @@ class QueueTestBase(unittest.TestCase):
         if user is not None:
             pw = pwd.getpwnam(user)
             kw = dict(user=pw.pw_uid, group=pw.pw_gid, extra_groups=[])
-        e = {"PATH": "/usr/bin:/bin"}
+        e = base_env(PATH="/usr/bin:/bin")
         if env:
             e.update(env)
         p = subprocess.run(cmd, input=message if isinstance(message, bytes) else message.encode(),
@@ -236,7 +244,7 @@ class YubinQueue(QueueTestBase):
         mr, mw = os.pipe()
         er, ew = os.pipe()
         p = subprocess.Popen([self.inst.path("bin", "yubin-queue")], stdin=mr, stdout=er,
-                             stderr=subprocess.DEVNULL, env={})
+                             stderr=subprocess.DEVNULL, env=base_env())
         os.close(mr)
         os.close(er)
         os.write(mw, b"Subject: half\n\nthe first half of the message\n")
@@ -455,6 +463,13 @@ class SendmailAsUser(QueueTestBase):
         uid, _, sender, _ = envelope_of(todo)
         self.assertEqual(uid, pwd.getpwnam("www-data").pw_uid)
         self.assertEqual(sender, "www-data@example.org")
+        # Owned by yubinq, group yubin, whoever injected: yubin-send reads them by group.
+        import grp
+        qid = os.path.basename(queue_files(self.inst, "todo")[0])
+        for kind in ("mess", "todo"):
+            st = os.stat(self.inst.path("queue", kind, qid[-2:], qid))
+            self.assertEqual(pwd.getpwuid(st.st_uid).pw_name, "yubinq", kind)
+            self.assertEqual(grp.getgrgid(st.st_gid).gr_name, "yubin", kind)
 
 
 @unittest.skipUnless(HAVE_PATH, "needs yubin-setup, yubinctl, yubin-send, yubin-local")
