@@ -2,7 +2,7 @@
 real programs on a real instance directory, asserting on the queue files a
 message leaves behind and, when the rest of the mail path is built, on the
 Maildir it reaches."""
-import glob, os, pwd, shutil, signal, stat, subprocess, sys, tempfile, time, unittest
+import glob, os, pwd, re, shutil, signal, stat, subprocess, sys, tempfile, time, unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from yubintest import BUILD, Instance, is_root  # noqa: E402
@@ -474,21 +474,65 @@ class SendmailAsUser(QueueTestBase):
 
 @unittest.skipUnless(HAVE_PATH, "needs yubin-setup, yubinctl, yubin-send, yubin-local")
 class EndToEnd(unittest.TestCase):
-    def test_sendmail_to_maildir(self):
-        with Instance() as inst:
-            inst.add_account("joe@shop.example")
-            msg = ("To: Joe <joe@shop.example>\r\nBcc: joe@shop.example\r\n"
-                   "Subject: end to end\r\n\r\nhello\r\n")
-            inst.sendmail(["-t", "-F", "Shop", "-f", "orders@shop.example"], msg)
-            files = inst.wait_maildir("shop.example", "joe", 1)
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance().__enter__()
+        cls.inst.add_account("joe@shop.example")
+        cls.inst.add_account("ann@shop.example")
+        cls.inst.add_account("kim@shop.example")
+        cls.inst.add_account("lou@shop.example")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.__exit__(None, None, None)
+
+    def test_t_bcc_crlf_to_maildir(self):
+        inst = self.inst
+        msg = ("To: Kim <kim@shop.example>\r\nBcc: lou@shop.example, kim@shop.example\r\n"
+               "Subject: end to end\r\n\r\nhello\r\n")
+        inst.sendmail(["-t", "-F", "Shop", "-f", "orders@shop.example"], msg)
+        for acct in ("kim", "lou"):
+            files = inst.wait_maildir("shop.example", acct, 1)
+            time.sleep(0.2)
+            files = inst.maildir_files("shop.example", acct)
+            self.assertEqual(len(files), 1, acct)          # kim named twice, one copy
             data = read(files[0])
             self.assertNotIn(b"\r", data)
             self.assertNotIn(b"Bcc", data)
-            m = inst.read_messages("shop.example", "joe")[0]
+            m = inst.read_messages("shop.example", acct)[0]
             self.assertEqual(m["Subject"], "end to end")
             self.assertEqual(m["From"], "Shop <orders@shop.example>")
+            self.assertEqual(m["Return-Path"], "<orders@shop.example>")
             self.assertIn("Message-ID", m)
+            self.assertIn("Date", m)
             self.assertEqual(m.get_content().strip(), "hello")
+
+    @unittest.skipUnless(is_root(), "needs root to run as www-data")
+    def test_cgi_user(self):
+        inst = self.inst
+        before = len(inst.maildir_files("shop.example", "ann"))
+        inst.sendmail(["ann@shop.example"], "Subject: from a cgi\n\nb\n", user="www-data")
+        inst.wait_maildir("shop.example", "ann", before + 1)
+        subjects = [m["Subject"] for m in inst.read_messages("shop.example", "ann")]
+        self.assertIn("from a cgi", subjects)
+
+    def test_mailq_shows_deferred_remote_recipient(self):
+        inst = self.inst
+        before = len(inst.maildir_files("shop.example", "joe"))
+        inst.sendmail(["-f", "joe@shop.example", "someone@remote.example", "joe@shop.example"],
+                      "Subject: half local\n\nb\n")
+        inst.wait_maildir("shop.example", "joe", before + 1)
+        pattern = (r"(?m)^[0-9a-f]{16} \d+ \d+m from=<joe@shop.example> state=queued\n"
+                   r"  remote <someone@remote.example>\n")
+        t0 = time.time()
+        while time.time() - t0 < 20:
+            p = subprocess.run([inst.path("bin", "mailq")], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            if re.search(pattern, p.stdout):
+                break
+            time.sleep(0.1)
+        self.assertRegex(p.stdout, pattern)
+        self.assertNotIn("local <joe@shop.example>", p.stdout)   # delivered already
 
 
 if __name__ == "__main__":
