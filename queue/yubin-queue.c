@@ -29,22 +29,6 @@
 #define Q_RECEIVED_MAX 160
 #define Q_ID_TRIES 5
 
-#if defined(__SANITIZE_ADDRESS__)
-#define Q_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define Q_ASAN 1
-#endif
-#endif
-#ifdef Q_ASAN
-/* Sanitizer builds only: a setuid process cannot read its own
- * /proc/self/environ, so ASAN_OPTIONS never reaches it, and LeakSanitizer
- * cannot inspect a process that is not dumpable; it would turn every exit
- * into a failure. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "detect_leaks=0"; }
-#endif
-
 /* Paths relative to ROOT/queue of the files made so far, for cleanup. */
 static char mess_path[64], intd_path[64];
 
