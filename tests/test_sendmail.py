@@ -443,11 +443,17 @@ class Sendmail(QueueTestBase):
         self.assertEqual(p.returncode, 77, p.stderr)
         self.assertEqual(p.stderr.strip(), "mailq: fatal: only the administrator may list the queue")
 
-    def test_bs_without_smtpd(self):
+    def test_bs(self):
         if os.path.exists(self.inst.path("bin", "yubin-smtpd")):
-            p = self.sendmail(["-bs"], "QUIT\r\n")
+            p = self.sendmail(["-bs"], "EHLO me\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<joe@example.com>\r\n"
+                              "DATA\r\nSubject: bs\r\n\r\nhi\r\n.\r\nQUIT\r\n")
             self.assertEqual(p.returncode, 0, p.stderr)
-            self.assertIn(b"221", p.stdout)
+            self.assertRegex(p.stdout, rb"^220 ")
+            self.assertIn(b"\r\n250 2.0.0 Ok: queued as ", p.stdout)
+            self.assertIn(b"\r\n221 ", p.stdout)
+            mess, todo, _ = self.only_message()
+            self.assertEqual(envelope_of(todo)[2:], ("a@example.org", ["joe@example.com"]))
+            self.assertTrue(mess.endswith(b"Subject: bs\n\nhi\n"), mess)
         else:
             p = self.sendmail(["-bs"], "QUIT\r\n")
             self.assertEqual(p.returncode, 69, p.stderr)
