@@ -260,6 +260,43 @@ class YubinQueue(QueueTestBase):
         self.assertEqual(queue_files(self.inst, "intd"), [])
 
 
+@unittest.skipUnless(is_root() and shutil.which("mount"), "needs root to mount a small file system")
+class DiskFull(QueueTestBase):
+    """queue/mess on a 256 KiB tmpfs: a bigger message is a write error (53),
+    temporary for sendmail (75), and leaves nothing behind."""
+
+    def setUp(self):
+        super().setUp()
+        self.mess = self.inst.path("queue", "mess")
+        st = os.stat(self.mess)
+        bst = os.stat(os.path.join(self.mess, "00"))
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=%o,uid=%d,gid=%d"
+                            % (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid), "tmpfs", self.mess],
+                           capture_output=True, text=True)
+        if p.returncode:
+            self.skipTest("cannot mount tmpfs: " + p.stderr.strip())
+        for b in range(256):
+            d = os.path.join(self.mess, "%02x" % b)
+            os.mkdir(d, stat.S_IMODE(bst.st_mode))
+            os.chown(d, bst.st_uid, bst.st_gid)
+
+    def tearDown(self):
+        subprocess.run(["umount", self.mess], capture_output=True)
+        super().tearDown()
+
+    def test_disk_full(self):
+        big = b"Subject: big\n\n" + (b"x" * 99 + b"\n") * 5000      # 500 KB
+        code, err = self.inject(big, b"Fa@b.test\0Tc@d.test\0\0")
+        self.assertEqual(code, 53, err)
+        self.assertIn("unable to write the message", err)
+        self.assertQueueEmpty()
+        p = self.sendmail(["joe@example.com"], big)
+        self.assertEqual(p.returncode, 75, p.stderr)
+        self.assertQueueEmpty()
+        code, err = self.inject(b"Subject: small\n\nfits\n", b"Fa@b.test\0Tc@d.test\0\0")
+        self.assertEqual(code, 0, err)
+
+
 class Sendmail(QueueTestBase):
     def test_plain(self):
         p = self.sendmail(["joe@example.com"], "Subject: plain\n\nhello\n")
