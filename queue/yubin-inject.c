@@ -73,10 +73,17 @@ static void parse_opts(int argc, char **argv, opts *o)
   o->dot_ends = 1;
   o->mode = strcmp(prog, "mailq") == 0 ? 'p' : strcmp(prog, "newaliases") == 0 ? 'i' : 'm';
   o->from = o->name = 0;
+  /* Options may also follow recipients (as with GNU getopt); "--" ends them. */
+  o->rcpts = calloc((size_t)argc + 1, sizeof *o->rcpts);
+  if (!o->rcpts) die_sys(EX_OSERR, "out of memory");
+  o->nrcpt = 0;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (a[0] != '-' || !a[1]) break;
-    if (!strcmp(a, "--")) { i++; break; }
+    if (a[0] != '-' || !a[1]) { o->rcpts[o->nrcpt++] = argv[i]; continue; }
+    if (!strcmp(a, "--")) {
+      for (i++; i < argc; i++) o->rcpts[o->nrcpt++] = argv[i];
+      break;
+    }
     switch (a[1]) {
     case 't': if (a[2]) usage(); o->t = 1; break;
     case 'i': if (a[2]) usage(); o->dot_ends = 0; break;
@@ -101,8 +108,6 @@ static void parse_opts(int argc, char **argv, opts *o)
       usage();
     }
   }
-  o->rcpts = argv + i;
-  o->nrcpt = argc - i;
 }
 
 static int exit_for_queue(int code)
@@ -376,5 +381,6 @@ int main(int argc, char **argv)
   if (code != 0) die(exit_for_queue(code), "queue injector failed with exit code %d: %s", code, queueprog_strerror(code));
   sa_free(&dom); sa_free(&sender); sa_free(&hdr); sa_free(&newh); sa_free(&rcpts); sa_free(&env);
   sa_free(&msgid); sa_free(&fallback);
+  free(o.rcpts);
   return 0;
 }

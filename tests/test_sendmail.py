@@ -354,6 +354,13 @@ class Sendmail(QueueTestBase):
                                                 "c@example.com", "d@example.com", "e@example.com",
                                                 "f@example.org", "g@example.com"])
 
+    def test_options_after_recipients(self):
+        p = self.sendmail(["joe@example.com", "-f", "late@shop.example", "-oi"], "Subject: o\n\n.\nb\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        mess, todo, _ = self.only_message()
+        self.assertEqual(envelope_of(todo)[2:], ("late@shop.example", ["joe@example.com"]))
+        self.assertTrue(mess.endswith(b"\n\n.\nb\n"), mess)
+
     def test_f_and_F(self):
         p = self.sendmail(["-f", "orders@shop.example", "-F", "Web Shop", "joe@example.com"], "Subject: f\n\nb\n")
         self.assertEqual(p.returncode, 0, p.stderr)
