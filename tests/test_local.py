@@ -81,6 +81,22 @@ class LocalBase:
         self.assertFalse(os.path.exists(os.path.join(home, "mbox.lock")))
         self.assertEqual(os.stat(os.path.join(home, "mbox")).st_mode & 0o777, 0o600)
 
+    def test_mbox_concurrent(self):
+        home = self.account("cc")
+        self.inst.write_home_file(home, ".yubin", "./mbox\n")
+        import concurrent.futures
+        body = "Subject: n\n\n" + ("z" * 199 + "\n") * 500
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            codes = list(ex.map(lambda n: self.inst.local("cc@example.com", body.replace("n\n", f"{n}\n", 1))[0],
+                                range(8)))
+        self.assertEqual(codes, [0] * 8)
+        mbox = read(os.path.join(home, "mbox")).decode()
+        parts = mbox.split("\n\nFrom sender@example.org ")
+        self.assertEqual(len(parts), 8)
+        self.assertEqual(sorted(int(p.split("Subject: ")[1].split("\n")[0]) for p in parts), list(range(8)))
+        for p in parts:
+            self.assertEqual(p.count("z" * 199), 500)
+
     def test_mbox_no_final_newline(self):
         home = self.account("mbn")
         self.inst.write_home_file(home, ".yubin", "./mbox\n")
