@@ -6,7 +6,7 @@ import os, pwd, random, shutil, subprocess, tempfile, unittest
 
 from yubintest import BUILD
 from dnstest import DnsServer
-from sink import Sink, make_cert
+from sink import RawSink, Sink, make_cert
 
 MX = {"mx.test": [(10, "mx1.mx.test"), (20, "mx2.mx.test")],
       "down.test": [(10, "mx1.down.test"), (20, "mx2.down.test")],
@@ -219,6 +219,49 @@ class RemoteTest(unittest.TestCase):
         res = self.remote("mx.test", ["no-at-sign", "b@mx.test"])
         self.assertEqual([r[0] for r in res], ["perm", "ok"], self.stderr)
         self.assertIn("5.1.3", res[0][3])
+
+    # -- misbehaving servers --------------------------------------------
+    def raw(self, host, **replies):
+        s = RawSink(host, self.port, **replies)
+        s.__enter__()
+        self.sinks.append(s)
+        return s
+
+    def test_garbage_greeting_moves_to_next_mx(self):
+        self.raw("127.0.0.2", GREETING=b"hello there\r\n")
+        second = self.sink("127.0.0.3")
+        res = self.remote("mx.test", ["b@mx.test"])
+        self.assertEqual(res[0][:3], ["ok", "b@mx.test", "mx2.mx.test"], self.stderr)
+        self.assertEqual(len(second.messages), 1)
+
+    def test_overlong_reply_line(self):
+        self.raw("127.0.0.2", MAIL=b"250 " + b"x" * 5000 + b"\r\n")
+        res = self.remote("mx.test", ["b@mx.test"])
+        self.assertEqual(res[0][0], "temp", self.stderr)
+        self.assertIn("mx1.mx.test", res[0][3])
+
+    def test_hang_up_after_data_defers(self):
+        s = self.raw("127.0.0.2", END=None)
+        res = self.remote("mx.test", ["b@mx.test", "c@mx.test"])
+        self.assertEqual([r[0] for r in res], ["temp", "temp"], self.stderr)
+        self.assertIn("4.4.2 connection to mx1.mx.test lost", res[0][3])
+        self.assertEqual(len(s.messages), 1)
+
+    def test_data_after_starttls_reply_is_refused(self):
+        s = self.raw("127.0.0.2", EHLO=b"250-raw\r\n250 STARTTLS\r\n",
+                     STARTTLS=b"220 2.0.0 go ahead\r\n250 2.0.0 injected\r\n")
+        res = self.remote("mx.test", ["b@mx.test"])
+        self.assertEqual(res[0][0], "ok", self.stderr)
+        self.assertIn("data after the STARTTLS reply", self.stderr)
+        self.assertEqual(s.sessions, 2, "the plain-text retry is a new connection")
+        self.assertEqual(len(s.messages), 1)
+
+    def test_helo_fallback(self):
+        s = self.raw("127.0.0.2", EHLO=b"500 5.5.1 what is EHLO\r\n")
+        res = self.remote("mx.test", ["b@mx.test"])
+        self.assertEqual(res[0][0], "ok", self.stderr)
+        self.assertEqual(len(s.messages), 1)
+        self.assertIn(b"\r\n.hidden dot line\r\n", b"\r\n" + s.messages[0].replace(b"\r\n..", b"\r\n."))
 
     # -- TLS ----------------------------------------------------------
     def test_starttls_used_when_offered(self):
