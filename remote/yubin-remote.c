@@ -17,7 +17,6 @@
 #include "privs.h"
 #include "route.h"
 #include "smtp.h"
-#include "tlsclient.h"
 #include "wire.h"
 
 #define MESSAGE_MAX ((size_t)64 << 20)
@@ -115,10 +114,7 @@ int main(int argc, char **argv)
     for (i = 0; i < d.nrcpt; i++) if (!d.res[i].kind) result_set(&d, i, RES_TEMP, "-", "4.3.5 control/smtproutes has a malformed line for this domain");
   }
   if (control_readline("tlsclientca", &ca) != 1 || ca.len == 0) { sa_copys(&ca, CA_BUNDLE_DEFAULT); sa_0(&ca); }
-  if (tlsd.s && memmem(tlsd.s, tlsd.len, "verify", 6)) {
-    long na = tlsclient_load_anchors(ca.s, &why);
-    if (na < 0) log_warn("%s unable to load %s: %s", d.qid, ca.s, why);
-  }
+  s.ca_path = ca.s;
 
   /* The message. */
   if (!read_message(&msg) || !wire_encode_data(msg.s ? msg.s : "", msg.len, &data)) {

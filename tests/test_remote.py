@@ -302,6 +302,15 @@ class RemoteTest(unittest.TestCase):
         self.assertEqual(res[0][0], "ok", self.stderr)
         self.assertTrue(s.messages[0].tls)
 
+    def test_verify_without_ca_bundle_defers(self):
+        self.control("tlsdestinations", "mx.test:verify\n")
+        self.control("tlsclientca", "/nonexistent/ca.pem\n")
+        s = self.sink("127.0.0.2", tls=self.cert)
+        res = self.remote("mx.test", ["b@mx.test"])
+        self.assertEqual(res[0][0], "temp", self.stderr)
+        self.assertIn("unable to load the CA bundle", res[0][3])
+        self.assertEqual(s.messages, [])
+
     def test_verify_checks_host_name(self):
         # mx2 presents a certificate for mx1: trusted, but the wrong name.
         self.control("tlsdestinations", "mx.test:verify\n")
