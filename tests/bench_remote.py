@@ -82,7 +82,7 @@ def run(domains):
     sink = multiprocessing.Process(target=sink_main, args=(port, counter, ready), daemon=True)
     sink.start()
     ready.wait(10)
-    inst = Instance(start=False)
+    inst = Instance(services=["send"], start=False)
     try:
         with dns:
             inst.setup()
