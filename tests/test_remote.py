@@ -2,7 +2,7 @@
 control/), a real DNS server (dnsmasq) and SMTP sinks (aiosmtpd) on loopback.
 The program is run as rspawn runs it (doc/spawn.md) and its report lines and
 what the sinks received are checked."""
-import os, pwd, random, shutil, subprocess, tempfile, unittest
+import os, pwd, random, shutil, subprocess, tempfile, time, unittest
 
 from yubintest import BUILD
 from dnstest import DnsServer
@@ -232,6 +232,17 @@ class RemoteTest(unittest.TestCase):
         second = self.sink("127.0.0.3")
         res = self.remote("mx.test", ["b@mx.test"])
         self.assertEqual(res[0][:3], ["ok", "b@mx.test", "mx2.mx.test"], self.stderr)
+        self.assertEqual(len(second.messages), 1)
+
+    def test_silent_server_times_out(self):
+        self.control("timeoutremote", "1\n")
+        self.raw("127.0.0.2", GREETING=b"")
+        second = self.sink("127.0.0.3")
+        t0 = time.time()
+        res = self.remote("mx.test", ["b@mx.test"])
+        self.assertEqual(res[0][:3], ["ok", "b@mx.test", "mx2.mx.test"], self.stderr)
+        self.assertLess(time.time() - t0, 10)
+        self.assertIn("host=mx1.mx.test ip=127.0.0.2", self.stderr)
         self.assertEqual(len(second.messages), 1)
 
     def test_overlong_reply_line(self):
