@@ -152,6 +152,7 @@ class RawSink:
         self.replies = dict(self.DEFAULT, **replies)
         self.sessions = 0
         self.messages = []
+        self.commands = []   # every command line received, CRLF removed
         self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, port))
@@ -194,6 +195,7 @@ class RawSink:
                 line = f.readline()
                 if not line:
                     return
+                self.commands.append(line.rstrip(b"\r\n"))
                 verb = line.split(b" ")[0].strip().upper().decode(errors="replace")
                 if verb == "DATA":
                     self._send(conn, "DATA")

@@ -274,6 +274,25 @@ class RemoteTest(unittest.TestCase):
         self.assertEqual(len(s.messages), 1)
         self.assertIn(b"\r\n.hidden dot line\r\n", b"\r\n" + s.messages[0].replace(b"\r\n..", b"\r\n."))
 
+    def test_8bit_body_with_and_without_8bitmime(self):
+        body = "Subject: 8bit\n\ncaf\u00e9 cr\u00e8me\n".encode()
+        s = self.raw("127.0.0.2")
+        res = self.remote("mx.test", ["b@mx.test"], message=body)
+        self.assertEqual(res[0][0], "ok", self.stderr)
+        self.assertEqual(s.messages[0], body.replace(b"\n", b"\r\n"), "sent unchanged")
+        self.assertEqual([c for c in s.commands if c.startswith(b"MAIL")], [b"MAIL FROM:<a@example.org>"])
+        s.replies["EHLO"] = b"250-raw\r\n250-8BITMIME\r\n250 PIPELINING\r\n"
+        res = self.remote("mx.test", ["b@mx.test"], message=body)
+        self.assertEqual(res[0][0], "ok", self.stderr)
+        self.assertEqual([c for c in s.commands if c.startswith(b"MAIL")][-1],
+                         b"MAIL FROM:<a@example.org> BODY=8BITMIME")
+
+    def test_null_sender(self):
+        s = self.raw("127.0.0.2")
+        res = self.remote("mx.test", ["b@mx.test"], sender="")
+        self.assertEqual(res[0][0], "ok", self.stderr)
+        self.assertIn(b"MAIL FROM:<>", s.commands)
+
     # -- TLS ----------------------------------------------------------
     def test_starttls_used_when_offered(self):
         s = self.sink("127.0.0.2", tls=self.cert)
