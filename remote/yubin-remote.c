@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -13,6 +14,7 @@
 #include "control.h"
 #include "deliver.h"
 #include "dns.h"
+#include "instance.h"
 #include "log.h"
 #include "privs.h"
 #include "route.h"
@@ -35,6 +37,15 @@ static int read_message(sa *msg)
     if (r == 0) return 1;
     msg->len += (size_t)r;
   }
+}
+
+/* Relay passwords must be readable by yubinr alone (remote/README.md). */
+static void check_relayauth_mode(const char *qid)
+{
+  char path[INSTANCE_PATH_MAX];
+  struct stat st;
+  if (!instance_path(path, sizeof path, "control/relayauth") || stat(path, &st) != 0) return;
+  if (st.st_mode & 077) log_warn("%s control/relayauth is readable by others than its owner (mode %03o)", qid, (unsigned)(st.st_mode & 0777));
 }
 
 static void lines_or_empty(const char *name, sa *out, size_t *count, delivery *d)
@@ -106,6 +117,7 @@ int main(int argc, char **argv)
   lines_or_empty("smtproutes", &routes, &nroutes, &d);
   lines_or_empty("tlsdestinations", &tlsd, &s.tls_count, &d);
   lines_or_empty("relayauth", &auth, &s.auth_count, &d);
+  if (s.auth_count) check_relayauth_mode(d.qid);
   s.tls_lines = tlsd.s ? tlsd.s : "";
   s.auth_lines = auth.s ? auth.s : "";
   rr = route_find(routes.s ? routes.s : "", nroutes, argv[2], &rt);

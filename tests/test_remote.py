@@ -369,6 +369,15 @@ class RemoteTest(unittest.TestCase):
         self.assertEqual(s.messages[0].auth_user, "joe")
         self.assertTrue(s.messages[0].tls)
         self.assertNotIn("s3cret", self.stderr)
+        self.assertIn("control/relayauth is readable by others", self.stderr)   # the test made it 0644
+        os.chmod(os.path.join(self.root, "control", "relayauth"), 0o600)
+        pw = runner_user()
+        if pw:
+            os.chown(os.path.join(self.root, "control", "relayauth"), pw.pw_uid, pw.pw_gid)
+        res = self.remote("elsewhere.example", ["x@elsewhere.example"])
+        self.assertEqual(res[0][0], "ok", self.stderr)
+        self.assertNotIn("readable by others", self.stderr)
+        self.assertEqual(len(s.messages), 2)
 
     def test_smarthost_wrong_password_defers(self):
         self.control("smtproutes", ":relay.test\n")
