@@ -129,7 +129,11 @@ int setup_check_target(const char *root)
   struct dirent *de;
   int empty = 1;
   d = opendir(root);
-  if (!d) return errno == ENOENT ? 1 : -1;
+  if (!d) {
+    if (errno == ENOENT) return 1;
+    if (errno == ENOTDIR) return 0;
+    return -1;
+  }
   while ((de = readdir(d))) {
     if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) { empty = 0; break; }
   }
@@ -220,6 +224,7 @@ static int make_bin(const setup_opts *o, const setup_ids *ids)
     if (strncmp(de->d_name, "yubin", 5) != 0 || strchr(de->d_name, '.')) continue;
     if ((size_t)snprintf(src, sizeof src, "%s/%s", self, de->d_name) >= sizeof src) continue;
     if (stat(src, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) continue;
+    /* setgid yubin too, so queue files get group yubin (queue/README.md) */
     if (ids->root && !strcmp(de->d_name, "yubin-queue")) { mode = 06711; u = ids->q; g = ids->yubin; }
     if (ids->root && !strcmp(de->d_name, "yubin-auth")) { mode = 04750; u = 0; g = ids->gd; }
     if ((size_t)snprintf(path, sizeof path, "%s/%s", bin, de->d_name) >= sizeof path) continue;
@@ -399,6 +404,9 @@ static int make_queue(const setup_opts *o, const setup_ids *ids)
     int mine = i < 3;   /* mess intd todo belong to yubin-queue, the rest to yubin-send */
     mode_t mode = !strcmp(d, "intd") || !mine ? 0700 : 0750;
     uid_t u = mine ? q : s;
+    /* setgid: whatever group yubin-queue runs with, its files get group
+     * yubin, which yubin-send reads them through */
+    if (mine && ids->root) mode |= 02000;
     snprintf(rel, sizeof rel, "queue/%s", d);
     TRY("create", fsx_dir(P(rel), mode, u, g));
     for (b = 0; b < 256; b++) {
@@ -476,5 +484,9 @@ int setup_instance(const setup_opts *o, const setup_ids *ids)
       !make_queue(o, ids) || !make_services(o, ids))
     return 0;
   TRY("create", fsx_dir(P("mail"), 0755, root, 0));
+  /* per-IP state shared by the login stages and smtpd (doc/ipstate.md) */
+  TRY("create", fsx_dir(P("run"), 0700, ids->d, ids->gd));
+  TRY("create", fsx_dir(P("run/pbs"), 0700, ids->d, ids->gd));
+  TRY("create", fsx_dir(P("run/authfail"), 0700, ids->d, ids->gd));
   return 1;
 }
