@@ -37,12 +37,13 @@ int auth_check_starttls(session *s, const smtp_cmd *c)
 
 void auth_do_starttls(session *s, const smtp_cmd *c)
 {
+  static const char ready[] = "220 2.0.0 ready to start TLS\r\n";
   (void)c;
-  session_reply(s, "220 2.0.0 ready to start TLS");
   session_flush(s);
   if (s->outerr) return;
-  /* Everything the client sent after STARTTLS is dropped here. */
-  if (!starttls_begin(&s->lb)) {
+  /* yubin-tlsd sends the reply; everything the client sent after STARTTLS
+   * is dropped here. */
+  if (!starttls_begin(&s->lb, ready, sizeof ready - 1)) {
     s->end = "tls handshake failed";
     s->quit = 1;
     return;

@@ -80,10 +80,9 @@ void message_log(session *s, const char *result, unsigned long long size)
     off += (size_t)snprintf(rc + off, sizeof rc - off, "%s<%s>", k ? "," : "", one);
   }
   char ip[64], hb[SESSION_HELO_MAX + 1];
-  log_info("%s message id=%s ip=%s helo=%s auth=%s from=<%s> rcpts=%lu to=%s size=%llu result=\"%s\"", s->sid, s->qid,
+  log_info("%s message id=%s ip=%s helo=%s from=<%s> rcpts=%lu to=%s size=%llu result=\"%s\" auth=%s", s->sid, s->qid,
            session_safe(s->cf->remoteip, ip, sizeof ip), session_safe(s->helo, hb, sizeof hb),
-           s->authuser[0] ? s->authuser : "-",
-           session_safe(s->sender, sb, sizeof sb), s->nrcpt, rc, size, result);
+           session_safe(s->sender, sb, sizeof sb), s->nrcpt, rc, size, result, s->authuser[0] ? s->authuser : "-");
 }
 
 /* The message is complete in the data machine: queue it or refuse it. */
