@@ -725,9 +725,9 @@ static msg *take_in(const char *id)
   path_of(p, sizeof p, "todo", id);
   r = read_file(p, &eb, STATE_ENV_MAX);
   if (r == 0) goto out;
-  if (r < 0 || !env_parse(eb.s, eb.len, &e)) {
-    if (r < 0) warn_sys("%s unable to read %s", id, p);
-    else log_warn("%s malformed envelope in %s; left in the queue", id, p);
+  if (r < 0) { warn_sys("%s unable to read %s; will try again", id, p); goto out; }
+  if (!env_parse(eb.s, eb.len, &e)) {
+    log_warn("%s malformed envelope in %s; left in the queue", id, p);
     m = msg_new(id, 0);           /* remembered so it is not read again and again */
     m->dead = 1;
     m->cleaning = 1;
