@@ -317,6 +317,42 @@ static int read_info(const char *id, sa *buf, info *in)
   return info_parse(buf->s, buf->len, in) ? 1 : -1;
 }
 
+/* The queue id yubin-queue (process pid, run between t0 and t1) gave the
+ * DSN: its todo file is the one whose id starts with a time in [t0, t1] and
+ * whose envelope has p<pid>.  "" if not found. */
+static void find_injected(long pid, time_t t0, time_t t1, char qid[QUEUE_ID_LEN + 1])
+{
+  char want[32], p[300];
+  sa eb = SA_ZERO;
+  int b, n;
+  qid[0] = 0;
+  want[0] = 0;                       /* "\0pPID\0": the p line after the u line */
+  n = snprintf(want + 1, sizeof want - 1, "p%ld", pid) + 1;
+  for (b = 0; b < 256 && !qid[0]; b++) {
+    char d[16];
+    DIR *dir;
+    struct dirent *de;
+    snprintf(d, sizeof d, "todo/%02x", b);
+    if (!(dir = opendir(d))) continue;
+    while ((de = readdir(dir))) {
+      unsigned long long t;
+      char head[9];
+      if (!id_valid(de->d_name)) continue;
+      memcpy(head, de->d_name, 8);
+      head[8] = 0;
+      t = strtoull(head, NULL, 16);
+      if (t < (unsigned long long)t0 || t > (unsigned long long)t1) continue;
+      path_of(p, sizeof p, "todo", de->d_name);
+      if (read_file(p, &eb, STATE_ENV_MAX) == 1 && memmem(eb.s, eb.len, want, (size_t)n + 1)) {
+        memcpy(qid, de->d_name, QUEUE_ID_LEN + 1);
+        break;
+      }
+    }
+    closedir(dir);
+  }
+  sa_free(&eb);
+}
+
 static void do_bounce(msg *m)
 {
   char p[64], boundary[33], qid[QUEUE_ID_LEN + 1];
@@ -327,6 +363,8 @@ static void do_bounce(msg *m)
   dsn_in d;
   int r, fd;
   const char *to;
+  long qpid = 0;
+  time_t t0;
 
   if (read_info(m->id, &ib, &in) != 1) { warn_sys("%s unable to read info for bounce", m->id); goto retry; }
   path_of(p, sizeof p, "bounce", m->id);
@@ -382,11 +420,13 @@ static void do_bounce(msg *m)
   d.orig = mb.s ? mb.s : "";
   d.origlen = mb.len;
   if (!dsn_build(&out, &d)) die(111, "out of memory");
-  r = inject(out.s, out.len, "", to, qid);
+  t0 = time(NULL);
+  r = inject(out.s, out.len, "", to, qid, &qpid);
   if (r != 0) {
     log_warn("%s bounce to=<%s> deferred: yubin-queue exited %d", m->id, to, r);
     goto retry;
   }
+  if (!qid[0]) find_injected(qpid, t0, time(NULL), qid);
   log_info("%s bounce to=<%s> rcpts=%zu dsn=%s%s", m->id, to, nf, qid[0] ? qid : "?",
            d.doublebounce ? " double=1" : "");
 remove:
