@@ -27,7 +27,7 @@ ifeq ($(FUZZ),1)
   LDOPT = -fsanitize=address,undefined
 else ifeq ($(SAN),1)
   B ?= build/san
-  OPT = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  OPT = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DYUBIN_SAN
   LDOPT = -fsanitize=address,undefined
 else
   B ?= build
