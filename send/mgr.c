@@ -84,6 +84,7 @@ static struct {
   size_t nqueued[2];
   job **slot[2];
   unsigned long conc[2];
+  unsigned long nslots[2];   /* highest limit seen: slots that may be in use */
   unsigned long perdomain;
   unsigned long retryscale;
   long long lifetime_ms;
@@ -156,6 +157,9 @@ static void load_control(void)
   sa line = SA_ZERO;
   G.conc[CH_LOCAL] = control_ulong_or("concurrencylocal", 10, 1, MGR_CONC_MAX);
   G.conc[CH_REMOTE] = control_ulong_or("concurrencyremote", 20, 1, MGR_CONC_MAX);
+  /* slots in use after a SIGHUP lowered a limit stay valid until they answer */
+  if (G.conc[CH_LOCAL] > G.nslots[CH_LOCAL]) G.nslots[CH_LOCAL] = G.conc[CH_LOCAL];
+  if (G.conc[CH_REMOTE] > G.nslots[CH_REMOTE]) G.nslots[CH_REMOTE] = G.conc[CH_REMOTE];
   G.perdomain = control_ulong_or("concurrencyperdomain", 5, 1, MGR_CONC_MAX);
   G.retryscale = control_ulong_or("retryscale", 1, 1, 1000000);
   G.lifetime_ms = (long long)control_ulong_or("queuelifetime", 604800, 0, 100000000) * 1000;
@@ -691,7 +695,7 @@ static void handle_reply(int ch, const char *data, size_t len)
     if (*c < '0' || *c > '9') die(111, "protocol error: bad slot from %s", chname[ch]);
     s = s * 10 + (unsigned long)(*c - '0');
   }
-  if (s >= G.conc[ch] || !(j = G.slot[ch][s])) die(111, "protocol error: unknown slot from %s", chname[ch]);
+  if (s >= G.nslots[ch] || !(j = G.slot[ch][s])) die(111, "protocol error: unknown slot from %s", chname[ch]);
   G.slot[ch][s] = NULL;
   blen = len - (size_t)(z + 1 - data);
   body = xalloc(blen + 1);
@@ -704,7 +708,7 @@ static void handle_reply(int ch, const char *data, size_t len)
 static size_t domain_active(const char *dom)
 {
   size_t i, n = 0;
-  for (i = 0; i < G.conc[CH_REMOTE]; i++)
+  for (i = 0; i < G.nslots[CH_REMOTE]; i++)
     if (G.slot[CH_REMOTE][i] && strcmp(G.slot[CH_REMOTE][i]->domain, dom) == 0) n++;
   return n;
 }
@@ -1010,7 +1014,7 @@ static int busy_slots(void)
   size_t i;
   int ch, n = 0;
   for (ch = 0; ch < 2; ch++)
-    for (i = 0; i < G.conc[ch]; i++) if (G.slot[ch][i]) n++;
+    for (i = 0; i < G.nslots[ch]; i++) if (G.slot[ch][i]) n++;
   return n;
 }
 
