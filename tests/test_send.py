@@ -3,7 +3,7 @@ queue lifetime, retries, remote mail waiting for yubin-remote, restarts.
 
 The instance runs with control/retryscale 1000 (retries after 0.1 s, 0.4 s,
 0.9 s, ...) and control/queuelifetime 5 (seconds)."""
-import glob, os, re, signal, subprocess, time, unittest
+import glob, os, re, signal, subprocess, threading, time, unittest
 
 from yubintest import Instance, is_root
 
@@ -230,6 +230,43 @@ class SendTest(unittest.TestCase):
             time.sleep(0.1)
         subj = [m["Subject"] for m in self.inst.read_messages("shop.example", "carl")]
         self.assertEqual([n for n in range(30) if f"killed-{n}" not in subj], [])
+
+    def test_backlog_does_not_starve_deliveries(self):
+        # 1000 messages wait in todo/ while yubin-send is down; after the start
+        # it takes them in 50 at a time and delivers in between, so the first
+        # deliveries come long before the last message is taken in.
+        svc = self.inst.path("service", "send")
+        subprocess.run(["s6-svc", "-d", svc], check=True)
+        subprocess.run(["s6-svwait", "-D", "-t", "20000", svc], check=True)
+        n = 1000
+        base = len(self.inst.maildir_files("shop.example", "dora"))
+        threads = []
+
+        def inject(k):
+            for i in range(k, n, 10):
+                self.inject("anna@shop.example", ["dora@shop.example"],
+                            f"Subject: backlog-{i}\n\nx\n".encode())
+        for k in range(10):
+            threads.append(threading.Thread(target=inject, args=(k,)))
+            threads[-1].start()
+        for t in threads:
+            t.join()
+        mark = len(self.inst.log("send"))
+        subprocess.run(["s6-svc", "-u", svc], check=True)
+        self.inst.wait_up("send")
+        t0 = time.time()
+        while time.time() - t0 < 120:
+            if len(self.inst.maildir_files("shop.example", "dora")) >= base + n:
+                break
+            time.sleep(0.2)
+        log = self.inst.log("send")[mark:]
+        news = [m.start() for m in re.finditer(r" new from=<anna@shop.example> rcpts=1", log)]
+        first_delivery = log.find("delivered to=<dora@shop.example>")
+        self.assertEqual(len(news), n)
+        self.assertGreater(first_delivery, 0)
+        self.assertLess(first_delivery, news[n // 2], "no delivery before half the backlog was taken in")
+        subjects = [m["Subject"] for m in self.inst.read_messages("shop.example", "dora")]
+        self.assertEqual(len([x for x in subjects if x.startswith("backlog-")]), n)
 
     def test_queue_files_removed_when_done(self):
         before = set(self.new_ids())
