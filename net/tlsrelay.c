@@ -53,6 +53,13 @@ int tlsrelay_plain(tlsrelay *r)
     pr = poll(p, (nfds_t)n, r->idle_timeout_ms);
     if (pr < 0) { if (errno == EINTR) continue; return 0; }
     if (pr == 0) return 0;
+    /* The daemon's reply to STARTTLS was written before its 'S': relay it
+     * first, or it would be lost when both are ready in the same poll. */
+    if (iapp >= 0 && (p[iapp].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t got = rd(r->app, buf, sizeof buf);
+      if (got <= 0) { app_open = 0; return 0; }
+      if (!write_all(r->net_out, buf, (size_t)got)) return 0;
+    }
     if (ictl >= 0 && (p[ictl].revents & (POLLIN | POLLHUP))) {
       char c;
       ssize_t got = rd(r->ctl, &c, 1);
@@ -65,11 +72,6 @@ int tlsrelay_plain(tlsrelay *r)
         return 1;
       }
       r->ctl = -1; /* the daemon gave up the channel */
-    }
-    if (iapp >= 0 && (p[iapp].revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t got = rd(r->app, buf, sizeof buf);
-      if (got <= 0) { app_open = 0; return 0; }
-      if (!write_all(r->net_out, buf, (size_t)got)) return 0;
     }
     if (inet >= 0 && (p[inet].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t got = rd(r->net_in, buf, sizeof buf);

@@ -1,0 +1,40 @@
+/* queueread.h: reading ROOT/queue for yubinctl queue list|stat.  All of the
+ * knowledge of the queue's layout that yubinctl uses is in queueread.c:
+ * mess/BB/ID is every message in the queue; todo/BB/ID holds the envelope of
+ * a message yubin-send has not yet taken in (doc/queue.md).  A message with
+ * no todo entry has been taken in by yubin-send (or is being injected); its
+ * recipients are in yubin-send's own state, which this reader does not parse. */
+#ifndef YUBIN_CTL_QUEUEREAD_H
+#define YUBIN_CTL_QUEUEREAD_H
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "addr.h"
+#include "sa.h"
+#include "uniq.h"
+
+#define QREAD_ENVELOPE_MAX ((size_t)1 << 20)
+
+#define QREAD_TODO 0      /* waiting for yubin-send */
+#define QREAD_SENDING 1   /* taken in by yubin-send */
+
+typedef struct qmsg {
+  char id[QUEUE_ID_LEN + 1];
+  int state;
+  time_t injected;      /* from the id */
+  off_t size;           /* bytes of mess/BB/ID */
+  unsigned long uid;    /* injecting uid, when known */
+  char sender[ADDR_MAX + 1];
+  sa rcpts;             /* recipients, each NUL-terminated */
+  size_t nrcpts;
+} qmsg;
+
+/* Parses an envelope file (doc/queue.md): u, p, F, T... lines, each ended by
+ * NUL, then a final NUL.  Returns 1, or 0 (EINVAL) when malformed. */
+int qread_envelope(const char *s, size_t n, qmsg *m);
+/* Calls fn for every message in the queue.  Returns 1, 0 with errno, or
+ * fn's 0 to stop. */
+int qread_each(const char *root, int (*fn)(const qmsg *m, void *arg), void *arg);
+
+#endif
