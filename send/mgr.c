@@ -1,5 +1,8 @@
-/* mgr.c: yubin-send's queue manager.  The file formats and the order of
- * writes are in send/README.md; what must stay true:
+/* mgr.c: yubin-send's queue manager.  It is one state machine over one set
+ * of tables (messages, schedule heap, job queues, slots), which is why it is
+ * one file longer than our usual size: splitting it would only export its
+ * internals.  The file formats and the order of writes are in
+ * send/README.md; what must stay true:
  *  - todo/BB/ID is removed (by yubin-clean) only after our state for the
  *    message is on disk (syncfs), and a todo file is never taken in twice
  *    while its removal is pending;
