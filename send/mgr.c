@@ -29,6 +29,7 @@
 #include "atomic.h"
 #include "control.h"
 #include "dsn.h"
+#include "envelope.h"
 #include "inject.h"
 #include "log.h"
 #include "ns.h"
@@ -42,7 +43,7 @@
 #define CH_BOUNCE 2
 #define HASH_SIZE 65536u
 #define REMOTE_GROUP_MAX 100
-#define RCPT_FILE_MAX STATE_ENV_MAX
+#define RCPT_FILE_MAX ENV_FILE_MAX
 #define BOUNCE_FILE_MAX ((size_t)4 << 20)
 
 static const char *const chname[3] = { "local", "remote", "bounce" };
@@ -326,15 +327,14 @@ static int read_info(const char *id, sa *buf, info *in)
 
 /* The queue id yubin-queue (process pid, run between t0 and t1) gave the
  * DSN: its todo file is the one whose id starts with a time in [t0, t1] and
- * whose envelope has p<pid>.  "" if not found. */
+ * whose envelope's p line is pid.  "" if not found. */
 static void find_injected(long pid, time_t t0, time_t t1, char qid[QUEUE_ID_LEN + 1])
 {
-  char want[32], p[300];
+  char p[300];
   sa eb = SA_ZERO;
-  int b, n;
+  envelope_view e;
+  int b;
   qid[0] = 0;
-  want[0] = 0;                       /* "\0pPID\0": the p line after the u line */
-  n = snprintf(want + 1, sizeof want - 1, "p%ld", pid) + 1;
   for (b = 0; b < 256 && !qid[0]; b++) {
     char d[16];
     DIR *dir;
@@ -350,7 +350,8 @@ static void find_injected(long pid, time_t t0, time_t t1, char qid[QUEUE_ID_LEN 
       t = strtoull(head, NULL, 16);
       if (t < (unsigned long long)t0 || t > (unsigned long long)t1) continue;
       path_of(p, sizeof p, "todo", de->d_name);
-      if (read_file(p, &eb, STATE_ENV_MAX) == 1 && memmem(eb.s, eb.len, want, (size_t)n + 1)) {
+      if (read_file(p, &eb, ENV_FILE_MAX) == 1 && envelope_parse_file(eb.s, eb.len, &e) == ENV_OK &&
+          e.pid == (unsigned long long)pid) {
         memcpy(qid, de->d_name, QUEUE_ID_LEN + 1);
         break;
       }
@@ -759,39 +760,39 @@ static msg *take_in(const char *id)
 {
   char p[64];
   sa eb = SA_ZERO, loc = SA_ZERO, rem = SA_ZERO, inf = SA_ZERO;
-  envelope e;
+  envelope_view e;
   info in;
-  size_t pos, at, nl = 0, nr = 0;
-  char mark;
+  size_t pos = 0, alen, nl = 0, nr = 0;
   const char *a;
+  int er;
   msg *m = NULL;
   unsigned long long birth;
   struct stat st;
   int r;
 
   path_of(p, sizeof p, "todo", id);
-  r = read_file(p, &eb, STATE_ENV_MAX);
+  r = read_file(p, &eb, ENV_FILE_MAX);
   if (r == 0) goto out;
   if (r < 0) { warn_sys("%s unable to read %s; will try again", id, p); goto out; }
-  if (!env_parse(eb.s, eb.len, &e)) {
-    log_warn("%s malformed envelope in %s; left in the queue", id, p);
+  if ((er = envelope_parse_file(eb.s, eb.len, &e)) != ENV_OK) {
+    log_warn("%s malformed envelope in %s (%s); left in the queue", id, p, envelope_strerror(er));
     m = msg_new(id, 0);           /* remembered so it is not read again and again */
     m->dead = 1;
     m->cleaning = 1;
     m = NULL;
     goto out;
   }
-  pos = e.rcpt_off;
-  while (rcpt_next(eb.s, eb.len, &pos, &mark, &a, &at) == 1) {
+  /* every record ends in \0 in the file, so the addresses are C strings */
+  while (envelope_rcpt_next(&e, &pos, &a, &alen) == 1) {
     sa *to = is_local(a) ? &loc : &rem;
-    if (!(sa_catc(to, 'T') && sa_cats(to, a) && sa_catc(to, 0))) die(111, "out of memory");
+    if (!(sa_catc(to, 'T') && sa_catb(to, a, alen) && sa_catc(to, 0))) die(111, "out of memory");
     if (to == &loc) nl++; else nr++;
   }
   birth = strtoull((char[9]){ id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], 0 }, NULL, 16);
   in.birth = birth;
   in.uid = e.uid;
   in.pid = e.pid;
-  in.sender = e.sender;
+  in.sender = e.sender;   /* NUL-terminated in the file, see above */
   if (!info_format(&inf, &in)) die(111, "out of memory");
   if (nl) { path_of(p, sizeof p, "local", id); if (!write_new(p, loc.s, loc.len)) goto fail; }
   if (nr) { path_of(p, sizeof p, "remote", id); if (!write_new(p, rem.s, rem.len)) goto fail; }
