@@ -322,7 +322,9 @@ static int read_info(const char *id, sa *buf, info *in)
   path_of(p, sizeof p, "info", id);
   r = read_file(p, buf, STATE_ADDR_MAX + 200);
   if (r != 1) return r;
-  return info_parse(buf->s, buf->len, in) ? 1 : -1;
+  if (info_parse(buf->s, buf->len, in)) return 1;
+  errno = EINVAL;
+  return -1;
 }
 
 /* The queue id yubin-queue (process pid, run between t0 and t1) gave the
@@ -512,12 +514,23 @@ static void start_pass(msg *m, int ch)
   path_of(p, sizeof p, chdir_[ch], m->id);
   r = read_file(p, &fb, RCPT_FILE_MAX);
   if (r == 0) { m->has[ch] = 0; maybe_finish(m); goto out; }
-  if (r < 0 || !rcpt_check(fb.s, fb.len, &pending)) {
-    /* never delete what we cannot read: leave it for the administrator */
-    warn_sys("%s unable to use %s; left in the queue", m->id, p);
+  if (r < 0) {                  /* e.g. out of descriptors: try again later */
+    warn_sys("%s unable to read %s; will try again", m->id, p);
+    heap_push(m, ch, now_ms() + 60000);
     goto out;
   }
-  if (read_info(m->id, &ib, &in) != 1) { warn_sys("%s unable to read info/; left in the queue", m->id); goto out; }
+  if (!rcpt_check(fb.s, fb.len, &pending)) {
+    /* never delete what we cannot read: leave it for the administrator */
+    log_warn("%s malformed %s; left in the queue", m->id, p);
+    goto out;
+  }
+  if ((r = read_info(m->id, &ib, &in)) != 1) {
+    if (r < 0 && errno != EINVAL && errno != EFBIG) {
+      warn_sys("%s unable to read info/; will try again", m->id);
+      heap_push(m, ch, now_ms() + 60000);
+    } else log_warn("%s missing or malformed info file; left in the queue", m->id);
+    goto out;
+  }
   m->temp[ch] = 0;
   m->noinst[ch] = 0;
   if (pending == 0) { channel_done(m, ch); goto out; }
