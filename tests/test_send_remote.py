@@ -74,6 +74,15 @@ class SendRemoteTest(unittest.TestCase):
             self.assertTrue(r["Remote-MTA"].startswith("dns; "))
             self.assertEqual(r["Diagnostic-Code"], "smtp; 550 5.1.1 no such user")
 
+    def test_groups_of_at_most_100_recipients(self):
+        with Sink("127.0.0.1", self.port) as s:
+            rcpts = [f"r{n}@far.example" for n in range(150)]
+            self.inst.sendmail(["-f", "anna@shop.example"] + rcpts, "Subject: many\n\nx\n")
+            self.wait(lambda: sum(len(m.rcpts) for m in s.messages) >= 150, "not all recipients arrived")
+            self.assertEqual(sorted(len(m.rcpts) for m in s.messages), [50, 100])
+            self.assertEqual(s.sessions, 2)   # one yubin-remote run per group
+            self.assertEqual(sorted(r for m in s.messages for r in m.rcpts), sorted(rcpts))
+
     def test_temporary_refusal_is_retried(self):
         with Sink("127.0.0.1", self.port, rcpt_default="451 4.3.0 try later") as s:
             self.inst.sendmail(["-f", "anna@shop.example", "later@slow.example"], "Subject: later\n\nx\n")
