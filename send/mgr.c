@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,7 @@ static struct {
   size_t nlocals;
   acctwatch acct;
   sa todo;               /* ids waiting to be taken in, NUL-terminated */
+  sa unsynced, syncing;  /* ids taken in, their sync not started / running */
   size_t todopos;
   int rescan;
   int trigger;
@@ -299,7 +301,10 @@ static void clean_request(char op, const char *id)
  * crash in between leaves an info file alone, which a restart finishes. */
 static void maybe_finish(msg *m)
 {
-  if (m->dead || m->finishing || m->has[0] || m->has[1] || m->bounce || m->busy[0] || m->busy[1]) return;
+  /* the todo file goes before the message file: after a crash a todo file
+   * must never point at a message file that is gone */
+  if (m->dead || m->finishing || m->cleaning || m->has[0] || m->has[1] || m->bounce || m->busy[0] || m->busy[1])
+    return;
   m->finishing = 1;
   clean_request('m', m->id);
 }
@@ -855,10 +860,67 @@ static void sync_queue(void)
   if (syncfs(G.queuefd) != 0) die_sys(111, "unable to sync the queue");
 }
 
+/* The take-in sync runs in a thread so the loop keeps handling results and
+ * starting deliveries meanwhile.  Messages taken in wait in G.unsynced; a
+ * sync covers those in G.syncing (all written before it started); when it
+ * reports back, their todo files may go.  One sync at a time. */
+static int sync_req[2] = { -1, -1 }, sync_rep[2] = { -1, -1 };
+static int sync_busy;
+
+static void *sync_thread(void *arg)
+{
+  char c;
+  (void)arg;
+  for (;;) {
+    int e = 0;
+    ssize_t r = read(sync_req[0], &c, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return NULL;
+    if (syncfs(G.queuefd) != 0) e = errno ? errno : EIO;
+    c = (char)(e > 127 ? 127 : e);
+    while (write(sync_rep[1], &c, 1) < 0 && errno == EINTR) {}
+  }
+}
+
+static void sync_start(void)
+{
+  pthread_t t;
+  sigset_t all, old;
+  if (pipe2(sync_req, O_CLOEXEC) != 0 || pipe2(sync_rep, O_CLOEXEC) != 0) die_sys(111, "unable to create a pipe");
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);   /* signals stay with the main thread */
+  if (pthread_create(&t, NULL, sync_thread, NULL) != 0) die(111, "unable to start the sync thread");
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_detach(t);
+}
+
+static void sync_kick(void)
+{
+  if (sync_busy || G.unsynced.len == 0) return;
+  if (!sa_copyb(&G.syncing, G.unsynced.s, G.unsynced.len)) die(111, "out of memory");
+  G.unsynced.len = 0;
+  sync_busy = 1;
+  if (write(sync_req[1], "s", 1) != 1) die_sys(111, "unable to wake the sync thread");
+}
+
+static void sync_done(void)
+{
+  char c;
+  size_t i;
+  ssize_t r = read(sync_rep[0], &c, 1);
+  if (r < 0 && errno == EINTR) return;
+  if (r != 1) die(111, "the sync thread went away");
+  if (c) { errno = c; die_sys(111, "unable to sync the queue"); }
+  for (i = 0; i + QUEUE_ID_LEN < G.syncing.len; i += QUEUE_ID_LEN + 1)
+    clean_request('t', G.syncing.s + i);
+  G.syncing.len = 0;
+  sync_busy = 0;
+  sync_kick();
+}
+
 static void take_in_batch(void)
 {
-  msg *got[MGR_BATCH];
-  size_t n = 0, i;
+  size_t n = 0;
   long long now = now_ms();
   while (n < MGR_BATCH && G.todopos < G.todo.len) {
     const char *id = G.todo.s + G.todopos;
@@ -866,16 +928,14 @@ static void take_in_batch(void)
     G.todopos += QUEUE_ID_LEN + 1;
     if (msg_find(id)) continue;
     m = take_in(id);
-    if (m) got[n++] = m;
+    if (!m) continue;
+    n++;
+    /* delivery may start at once: the todo file stays until the sync */
+    if (!sa_catb(&G.unsynced, m->id, QUEUE_ID_LEN + 1)) die(111, "out of memory");
+    if (m->has[CH_LOCAL]) heap_push(m, CH_LOCAL, now);
+    if (m->has[CH_REMOTE]) heap_push(m, CH_REMOTE, now);
   }
-  if (!n) return;
-  /* one sync makes the whole batch durable before any todo goes */
-  sync_queue();
-  for (i = 0; i < n; i++) {
-    clean_request('t', got[i]->id);
-    if (got[i]->has[CH_LOCAL]) heap_push(got[i], CH_LOCAL, now);
-    if (got[i]->has[CH_REMOTE]) heap_push(got[i], CH_REMOTE, now);
-  }
+  sync_kick();
 }
 
 /* ---- start-up ---- */
@@ -934,7 +994,7 @@ static void rebuild(void)
       path_of(p, sizeof p, "bounce", m->id);
       if (stat(p, &st) == 0) m->bounce = 1;
       if (m->bounce) heap_push(m, CH_BOUNCE, now);
-      else if (!m->has[0] && !m->has[1]) maybe_finish(m);
+      /* finished ones are finished after finish_takeins() (see there) */
     }
     closedir(dir);
   }
@@ -1008,7 +1068,8 @@ static void handle_clean(const char *data, size_t len)
   }
   if (data[0] == '-') return;   /* stays "cleaning": never taken in twice */
   m->cleaning = 0;
-  msg_release(m);
+  if (m->dead) msg_release(m);
+  else maybe_finish(m);
 }
 
 static void retry_all_now(void)
@@ -1093,6 +1154,14 @@ int mgr_run(void)
 
   rebuild();
   finish_takeins();
+  {
+    size_t h;
+    for (h = 0; h < HASH_SIZE; h++) {
+      msg *m, *nx;
+      for (m = G.hash[h]; m; m = nx) { nx = m->hnext; maybe_finish(m); }
+    }
+  }
+  sync_start();
   scan_todo();
   scan_stale();
   log_info("started messages=%zu todo=%zu concurrencylocal=%lu concurrencyremote=%lu retryscale=%lu lifetime=%llds",
@@ -1106,7 +1175,7 @@ int mgr_run(void)
   next_stale = now_ms() + MGR_STALE_MS;
 
   for (;;) {
-    struct pollfd pf[4];
+    struct pollfd pf[5];
     long long now, timeout;
     int n;
 
@@ -1155,9 +1224,10 @@ int mgr_run(void)
     pf[1].fd = G.lsp.rfd; pf[1].events = POLLIN | (chan_pending(&G.lsp) ? 0 : 0);
     pf[2].fd = G.rsp.rfd; pf[2].events = POLLIN;
     pf[3].fd = G.cln.rfd; pf[3].events = POLLIN;
+    pf[4].fd = sync_rep[0]; pf[4].events = POLLIN;
     {
-      struct pollfd all[7];
-      int k = 4;
+      struct pollfd all[8];
+      int k = 5;
       memcpy(all, pf, sizeof pf);
       if (chan_pending(&G.lsp)) { all[k].fd = G.lsp.wfd; all[k].events = POLLOUT; k++; }
       if (chan_pending(&G.rsp)) { all[k].fd = G.rsp.wfd; all[k].events = POLLOUT; k++; }
@@ -1174,5 +1244,6 @@ int mgr_run(void)
     if (pf[1].revents & (POLLIN | POLLHUP | POLLERR)) read_chan(&G.lsp, "yubin-lspawn", CH_LOCAL);
     if (pf[2].revents & (POLLIN | POLLHUP | POLLERR)) read_chan(&G.rsp, "yubin-rspawn", CH_REMOTE);
     if (pf[3].revents & (POLLIN | POLLHUP | POLLERR)) read_chan(&G.cln, "yubin-clean", CH_BOUNCE);
+    if (pf[4].revents & (POLLIN | POLLHUP | POLLERR)) sync_done();
   }
 }
