@@ -1245,5 +1245,12 @@ int mgr_run(void)
     if (pf[2].revents & (POLLIN | POLLHUP | POLLERR)) read_chan(&G.rsp, "yubin-rspawn", CH_REMOTE);
     if (pf[3].revents & (POLLIN | POLLHUP | POLLERR)) read_chan(&G.cln, "yubin-clean", CH_BOUNCE);
     if (pf[4].revents & (POLLIN | POLLHUP | POLLERR)) sync_done();
+    /* freed slots are filled before the next take-in batch */
+    if (!term_at && (pf[1].revents || pf[2].revents)) {
+      dispatch(CH_LOCAL);
+      dispatch(CH_REMOTE);
+      if (chan_flush(&G.lsp) < 0) die_sys(111, "unable to write to yubin-lspawn");
+      if (chan_flush(&G.rsp) < 0) die_sys(111, "unable to write to yubin-rspawn");
+    }
   }
 }
