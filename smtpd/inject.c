@@ -10,6 +10,7 @@ int inject_start(inject *q)
   q->running = 0;
   q->werr = 0;
   q->n = 0;
+  q->qp.pid = 0;
   if (!queueprog_start(&q->qp, NULL)) return 0;
   q->running = 1;
   return 1;
