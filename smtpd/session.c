@@ -11,7 +11,7 @@
 #include "log.h"
 #include "message.h"
 
-/* ---- replies: every reply goes through session_reply() ------------------------- */
+/* ---- replies: every reply goes through session_reply() ---------------- */
 
 void session_flush(session *s)
 {
@@ -101,8 +101,8 @@ static void ehlo_extensions(session *s)
   session_reply(s, "250-8BITMIME");
   session_reply(s, "250-ENHANCEDSTATUSCODES");
   session_reply(s, "250-SMTPUTF8");
-  /* STARTTLS (when yubin-tlsd can be asked to start TLS) and AUTH (issue 5)
-   * are advertised here. */
+  /* STARTTLS (when starttls_available(): running under yubin-tlsd -s) and
+   * AUTH are advertised here once their rows are in the verb table. */
   session_reply(s, "250 CHUNKING");
 }
 
