@@ -871,6 +871,12 @@ class Tcpd(unittest.TestCase):
     def test_usage_and_bad_access_file(self):
         p = subprocess.run([os.path.join(BUILD, "yubin-tcpd")], capture_output=True, text=True)
         self.assertEqual(p.returncode, 100)
+        p = subprocess.run([os.path.join(BUILD, "yubin-tcpd"), "-d", "9", "2525", "/bin/true"],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 100)
+        self.assertIn("notification descriptor 9 is not open", p.stderr)
+        p = subprocess.run([os.path.join(BUILD, "yubin-smtpd"), "extra"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 100)
         rig = SmtpdRig()
         try:
             rig.control("access", "10.0.0.0/8 allow\nthis is not a rule\n")
