@@ -271,3 +271,37 @@ class AuthenticatedRelay(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(is_root(), "Unix users for the accounts need root")
+class LocalSenderPolicy(unittest.TestCase):
+    """With control/senderpolicy 1, a CGI script's sendmail may send only as
+    its own customer's domains."""
+
+    def test_sendmail_sender_policy(self):
+        import subprocess
+        if subprocess.run(["id", "yubincust1"], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                            "yubincust1"], check=True)
+        with Instance(setup_args=["--me", "mail.host.example"]) as inst:
+            inst.ctl("domain", "add", "cust.example")
+            inst.ctl("account", "add", "shop@cust.example", "--uid", "yubincust1", input="pw-shop-1\n")
+            inst.add_account("ann@other.example")
+            inst.control("senderpolicy", "1\n")
+            msg = "Subject: policy\n\nhi\n"
+            ok = inst.sendmail(["-f", "orders@cust.example", "ann@other.example"], msg, user="yubincust1", check=False)
+            self.assertEqual(ok.returncode, 0, ok.stderr)
+            bad = inst.sendmail(["-f", "boss@other.example", "ann@other.example"], msg, user="yubincust1", check=False)
+            self.assertEqual(bad.returncode, 77, bad.stderr)
+            self.assertIn(b"may not send as", bad.stderr)
+            # www-data owns no account: only the host's own names
+            self.assertEqual(inst.sendmail(["-f", "www-data@mail.host.example", "ann@other.example"], msg,
+                                           user="www-data", check=False).returncode, 0)
+            self.assertEqual(inst.sendmail(["-f", "shop@cust.example", "ann@other.example"], msg,
+                                           user="www-data", check=False).returncode, 77)
+            # root may use any sender; with the policy off, anybody may
+            self.assertEqual(inst.sendmail(["-f", "boss@other.example", "ann@other.example"], msg,
+                                           check=False).returncode, 0)
+            inst.control("senderpolicy", "0\n")
+            self.assertEqual(inst.sendmail(["-f", "boss@other.example", "ann@other.example"], msg,
+                                           user="yubincust1", check=False).returncode, 0)
