@@ -9,6 +9,7 @@
 int cmd_domain(const char *root, int argc, char **argv);
 int cmd_account(const char *root, int argc, char **argv);
 int cmd_alias(const char *root, int argc, char **argv);
+int cmd_sender(const char *root, int argc, char **argv);
 int cmd_forward(const char *root, int argc, char **argv);
 int cmd_rebuild(const char *root, int argc, char **argv);
 int cmd_queue(const char *root, int argc, char **argv);

@@ -66,6 +66,8 @@ int db_open(ctl_db *db, const char *root, int lock, const char **what)
   if (!load(db, &db->aliases, "accounts/aliases")) return 0;
   *what = "read accounts/extensions";
   if (!load(db, &db->extensions, "accounts/extensions")) return 0;
+  *what = "read accounts/senders";
+  if (!load(db, &db->senders, "accounts/senders")) return 0;
   if (lock) {
     /* only a changing run needs the hashes (and may read them) */
     *what = "read accounts/passwd";
@@ -81,6 +83,7 @@ void db_close(ctl_db *db)
   table_free(&db->aliases);
   table_free(&db->extensions);
   table_free(&db->passwd);
+  table_free(&db->senders);
   if (db->lockfd >= 0) close(db->lockfd);
   db->lockfd = -1;
 }
@@ -217,6 +220,22 @@ static int compile_accounts(ctl_db *db)
     v[sp - k] = 0;   /* NAME@DOMAIN \0 EXT */
     if (!add_kv(&w, 'X', v, kl, "", 0)) goto fail;
   }
+  for (i = 0; i < db->senders.n; i++) {
+    /* S ACCOUNT \0 ADDRESS -> "": an extra sender address of the account */
+    const trow *r = &db->senders.r[i];
+    const char *p = r->val;
+    size_t kl = strlen(r->key);
+    while (*p) {
+      size_t l = strcspn(p, ",");
+      if (kl + 1 + l > sizeof v) { errno = EINVAL; goto fail; }
+      memcpy(v, r->key, kl);
+      v[kl] = 0;
+      addr_lower(v + kl + 1, p, l);
+      if (!add_kv(&w, 'S', v, kl + 1 + l, "", 0)) goto fail;
+      p += l;
+      if (*p == ',') p++;
+    }
+  }
   for (i = 0; i < db->aliases.n; i++) {
     const trow *r = &db->aliases.r[i];
     size_t vl = strlen(r->val), j;
@@ -265,6 +284,8 @@ int db_commit(ctl_db *db, const char **what)
   if (!write_table(db, &db->aliases, "accounts/aliases", 0644)) return 0;
   *what = "write accounts/extensions";
   if (!write_table(db, &db->extensions, "accounts/extensions", 0644)) return 0;
+  *what = "write accounts/senders";
+  if (!write_table(db, &db->senders, "accounts/senders", 0644)) return 0;
   *what = "write accounts/passwd";
   if (!write_table(db, &db->passwd, "accounts/passwd", 0600)) return 0;
   *what = "compile accounts/accounts.cdb";

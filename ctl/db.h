@@ -12,7 +12,7 @@
 
 typedef struct ctl_db {
   char root[PATH_MAX];          /* the instance */
-  table domains, accounts, aliases, extensions, passwd;
+  table domains, accounts, aliases, extensions, passwd, senders;
   int lockfd;
   uid_t owner;                  /* owner of ROOT/accounts: 0 for a root instance */
   gid_t owner_gid;

@@ -11,14 +11,14 @@
 
 static _Noreturn void usage(void)
 {
-  ctl_fail(CTL_USAGE, "usage: yubinctl [--json] domain|account|alias|forward|queue|rebuild ... "
+  ctl_fail(CTL_USAGE, "usage: yubinctl [--json] domain|account|alias|sender|forward|queue|rebuild ... "
                       "(see ctl/README.md)");
 }
 
 int main(int argc, char **argv)
 {
   static const struct { const char *noun; int (*fn)(const char *, int, char **); } nouns[] = {
-    { "domain", cmd_domain }, { "account", cmd_account }, { "alias", cmd_alias },
+    { "domain", cmd_domain }, { "account", cmd_account }, { "alias", cmd_alias }, { "sender", cmd_sender },
     { "forward", cmd_forward }, { "queue", cmd_queue }, { "rebuild", cmd_rebuild },
   };
   const char *root;

@@ -261,3 +261,14 @@ int accounts_uid_domains(accounts_db *db, unsigned long uid, int (*fn)(const cha
   }
   return r < 0 ? -1 : 0;
 }
+
+int accounts_sender_listed(accounts_db *db, const char *account, const char *sender)
+{
+  char key[2 * ADDR_MAX + 2];
+  size_t al = strlen(account), sl = strlen(sender);
+  if (al == 0 || al > ADDR_MAX || sl == 0 || sl > ADDR_MAX) return 0;
+  addr_lower(key, account, al);
+  addr_lower(key + al + 1, sender, sl);
+  key[al] = 0;
+  return lookup(db, 'S', key, al + 1 + sl, 0, 0, 0);
+}

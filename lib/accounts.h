@@ -67,6 +67,10 @@ int accounts_alias_targets(accounts_db *db, const acct_entry *e, char *out, size
  * return from fn stops the walk and is returned.  0 when none, -1 on error. */
 int accounts_uid_domains(accounts_db *db, unsigned long uid, int (*fn)(const char *domain, void *arg), void *arg);
 
+/* 1 if sender (any case) is listed for the account NAME@DOMAIN as an extra
+ * sender address (yubinctl sender add), 0 if not, -1 on error. */
+int accounts_sender_listed(accounts_db *db, const char *account, const char *sender);
+
 /* Accepts the address at RCPT time?  1 if local@domain resolves to an enabled
  * account with a known extension, or to an alias. */
 int accounts_rcpt_ok(accounts_db *db, const char *local, const char *domain);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "accounts.h"
 #include "atomic.h"
 #include "datefmt.h"
 #include "header.h"
@@ -289,6 +290,8 @@ static int sender_ok(const session *s, const char *address)
   const char *at = strrchr(address, '@'), *aat = strrchr(s->authuser, '@');
   const char *dom, *adom;
   size_t al;
+  accounts_db db;
+  int r;
   if (!address[0]) return 1;                 /* <>: reports and bounces */
   if (!at || !aat) return 0;
   dom = at + 1;
@@ -296,8 +299,14 @@ static int sender_ok(const session *s, const char *address)
   if (strcasecmp(dom, adom) == 0) return 1;
   al = (size_t)(aat - s->authuser);
   /* ext@acct.domain form: "acct.domain" */
-  return strlen(dom) == al + 1 + strlen(adom) && strncasecmp(dom, s->authuser, al) == 0 && dom[al] == '.' &&
-         strcasecmp(dom + al + 1, adom) == 0;
+  if (strlen(dom) == al + 1 + strlen(adom) && strncasecmp(dom, s->authuser, al) == 0 && dom[al] == '.' &&
+      strcasecmp(dom + al + 1, adom) == 0)
+    return 1;
+  /* an address the administrator listed for the account (yubinctl sender) */
+  if (accounts_open(&db, 0) != 1) return 0;
+  r = accounts_sender_listed(&db, s->authuser, address);
+  accounts_close(&db);
+  return r == 1;
 }
 
 int auth_mail_allowed(session *s)

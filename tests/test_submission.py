@@ -117,6 +117,22 @@ class Submission(unittest.TestCase):
             self.assertEqual(code, 552, msg)
             self.assertEqual(s.mail("joe-sales@shop.example")[0], 250)
             s.rset()
+        # an address the administrator lists for the account is allowed too
+        self.inst.ctl("sender", "add", "joe@shop.example", "Boss@Other.example")
+        self.assertIn("boss@other.example", self.inst.ctl("sender", "list", "joe@shop.example").stdout.lower())
+        with self.connect() as s:
+            s.starttls(context=tls_context())
+            s.ehlo()
+            s.login("joe@shop.example", PASSWORD)
+            self.assertEqual(s.mail("boss@other.example")[0], 250)
+            s.rset()
+            self.assertEqual(s.mail("clerk@other.example")[0], 552)
+        self.inst.ctl("sender", "del", "joe@shop.example", "boss@other.example")
+        with self.connect() as s:
+            s.starttls(context=tls_context())
+            s.ehlo()
+            s.login("joe@shop.example", PASSWORD)
+            self.assertEqual(s.mail("boss@other.example")[0], 552)
 
     def test_smtps_implicit_tls(self):
         with smtplib.SMTP_SSL("127.0.0.1", self.smtps, local_hostname="client.example", timeout=30,
