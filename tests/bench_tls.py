@@ -93,9 +93,13 @@ def tlsd_rss(inst):
         try:
             exe = os.readlink(f"/proc/{pid}/exe")
             if exe == inst.path("bin", "yubin-tlsd"):
-                for line in open(f"/proc/{pid}/status"):
-                    if line.startswith("VmRSS:"):
-                        out.append(int(line.split()[1]))
+                vals = {}
+                for line in open(f"/proc/{pid}/smaps_rollup"):
+                    parts = line.split()
+                    if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                        vals[parts[0][:-1]] = int(parts[1])
+                out.append((vals.get("Rss", 0), vals.get("Pss", 0),
+                            vals.get("Private_Dirty", 0) + vals.get("Private_Clean", 0)))
         except OSError:
             pass
     s.close()
@@ -123,7 +127,9 @@ def main():
               f"({tls / plain:.2f} times)", flush=True)
         rss = tlsd_rss(inst)
         if rss:
-            print(f"tls: yubin-tlsd resident memory per connection: {max(rss) / 1024:.2f} MB")
+            r, p, priv = max(rss)
+            print(f"tls: yubin-tlsd memory per connection: {p / 1024:.2f} MB proportional (Pss), "
+                  f"{priv / 1024:.2f} MB private, {r / 1024:.2f} MB resident counting shared libc pages")
 
 
 if __name__ == "__main__":
