@@ -272,7 +272,7 @@ static int load(mbox *mb, mbox_msg **out, size_t *outn, uint32_t *recent_from)
   }
   if (maxuid >= next) next = maxuid + 1;
 
-  qsort(c, nc, sizeof c[0], cmp_cand);
+  if (nc) qsort(c, nc, sizeof c[0], cmp_cand);
   for (i = 0; i < nc; i++) {
     uint32_t v, u;
     unsigned f;
@@ -312,7 +312,7 @@ static int load(mbox *mb, mbox_msg **out, size_t *outn, uint32_t *recent_from)
     if (rename(from, to) < 0) continue;   /* gone meanwhile: the UID stays unused */
     if (!push_msg(&m, &n, &cap, u, nm)) goto done;
   }
-  qsort(m, n, sizeof m[0], cmp_uid);
+  if (n) qsort(m, n, sizeof m[0], cmp_uid);
   mb->uidvalidity = validity;
   mb->uidnext = next;
   *out = m;

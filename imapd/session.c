@@ -1,0 +1,560 @@
+/* The authenticated and selected states of an IMAP session: reading
+ * commands (lines and literals), dispatch, the mailbox commands. */
+#include "session.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "imapd.h"
+#include "imaputf7.h"
+#include "linebuf.h"
+#include "log.h"
+#include "maildir.h"
+
+#define LIST_WILDCARDS_MAX 16
+
+/* ---- output ------------------------------------------------------------ */
+
+static char outbuf[65536];
+
+void out_put(const char *s, size_t n)
+{
+  if (n && fwrite(s, 1, n, stdout) != n) die(111, "unable to write to the client");
+}
+
+void out_puts(const char *s) { out_put(s, strlen(s)); }
+
+void out_printf(const char *fmt, ...)
+{
+  char b[1024];
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(b, sizeof b, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  out_put(b, (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
+}
+
+void out_string(const char *s, size_t n)
+{
+  size_t i;
+  int plain = n <= 1024;
+  for (i = 0; plain && i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') plain = 0;
+  }
+  if (plain) {
+    out_puts("\"");
+    out_put(s, n);
+    out_puts("\"");
+    return;
+  }
+  out_printf("{%zu}\r\n", n);
+  out_put(s, n);
+}
+
+void out_nstring(const char *s, size_t n)
+{
+  if (!s) out_puts("NIL");
+  else out_string(s, n);
+}
+
+void out_flush(void)
+{
+  if (fflush(stdout) != 0) die(111, "unable to write to the client");
+}
+
+/* ---- the session ------------------------------------------------------- */
+
+static session *S;
+static sa cmd = { 0, 0, 0, IMAP_MESSAGE_MAX + IMAP_LINE_MAX };
+
+static void tagged(const char *tag, size_t tl, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void tagged(const char *tag, size_t tl, const char *fmt, ...)
+{
+  char b[1024];
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(b, sizeof b, fmt, ap);
+  va_end(ap);
+  out_put(tag, tl);
+  out_puts(" ");
+  if (n > 0) out_put(b, (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
+  out_puts("\r\n");
+  out_flush();
+}
+
+static void gone(size_t seq, void *ctx)
+{
+  (void)ctx;
+  out_printf("* %zu EXPUNGE\r\n", seq);
+}
+
+static void updates(void)
+{
+  size_t added = 0, i, recent = 0;
+  if (!S->selected) return;
+  if (!mbox_refresh(&S->mb, &added, gone, 0)) { warn_sys("unable to read the mailbox"); return; }
+  if (added) {
+    out_printf("* %zu EXISTS\r\n", S->mb.n);
+    for (i = 0; i < S->mb.n; i++) recent += (S->mb.m[i].flags & MF_RECENT) != 0;
+    out_printf("* %zu RECENT\r\n", recent);
+  }
+}
+
+/* A mailbox name from the client (modified UTF-7, "." between levels) to
+ * its Maildir.  Returns 1, or 0 for a name we refuse. */
+static int mailbox_dir(const sa *name, char *out, size_t n)
+{
+  sa u = SA_ZERO;
+  size_t i;
+  int r;
+  if (name->len == 5 && strncasecmp(name->s, "INBOX", 5) == 0)
+    return snprintf(out, n, "%s", S->maildir) < (int)n;
+  if (!name->len || name->len > 255 || memchr(name->s, '/', name->len) || name->s[0] == '.' ||
+      name->s[name->len - 1] == '.')
+    return 0;
+  for (i = 0; i + 1 < name->len; i++)
+    if (name->s[i] == '.' && name->s[i + 1] == '.') return 0;
+  r = imaputf7_decode(name->s, name->len, &u);
+  sa_free(&u);
+  if (!r) return 0;
+  r = snprintf(out, n, "%s/.%.*s", S->maildir, (int)name->len, name->s);
+  return r > 0 && (size_t)r < n;
+}
+
+static int is_inbox(const sa *name) { return name->len == 5 && strncasecmp(name->s, "INBOX", 5) == 0; }
+
+static void do_select(const char *tag, size_t tl, imap_parser *p, int readonly)
+{
+  sa name = SA_ZERO;
+  char dir[MBOX_PATH_MAX];
+  size_t i, recent = 0, unseen = 0;
+  if (!imap_astring(p, &name) || !imap_eol(p)) {
+    tagged(tag, tl, "BAD %s", p->err);
+    goto done;
+  }
+  if (S->selected) {
+    mbox_close(&S->mb);
+    S->selected = 0;
+    out_puts("* OK [CLOSED] previous mailbox closed\r\n");
+  }
+  if (!mailbox_dir(&name, dir, sizeof dir) || !mbox_open(&S->mb, dir, readonly)) {
+    tagged(tag, tl, "NO [NONEXISTENT] no such mailbox");
+    goto done;
+  }
+  S->selected = 1;
+  for (i = 0; i < S->mb.n; i++) {
+    if (S->mb.m[i].flags & MF_RECENT) recent++;
+    if (!unseen && !(S->mb.m[i].flags & MF_SEEN)) unseen = i + 1;
+  }
+  out_puts("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n");
+  out_puts(readonly ? "* OK [PERMANENTFLAGS ()] read-only\r\n"
+                    : "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)] ok\r\n");
+  out_printf("* %zu EXISTS\r\n* %zu RECENT\r\n", S->mb.n, recent);
+  if (unseen) out_printf("* OK [UNSEEN %zu] first unseen\r\n", unseen);
+  out_printf("* OK [UIDVALIDITY %u] UIDs valid\r\n* OK [UIDNEXT %u] predicted next UID\r\n",
+             (unsigned)S->mb.uidvalidity, (unsigned)S->mb.uidnext);
+  tagged(tag, tl, "OK [%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE",
+         readonly ? "EXAMINE" : "SELECT");
+  log_info("%s select mailbox=%.*s messages=%zu", S->id, (int)(name.len > 100 ? 100 : name.len), name.s,
+           S->mb.n);
+done:
+  sa_free(&name);
+}
+
+/* '*' matches anything, '%' anything but the delimiter. */
+static int wild(const char *p, size_t pn, const char *s, size_t sn, int budget)
+{
+  if (budget <= 0) return 0;
+  while (pn) {
+    if (*p == '*' || *p == '%') {
+      size_t k;
+      for (k = 0; k <= sn; k++) {
+        if (wild(p + 1, pn - 1, s + k, sn - k, budget - 1)) return 1;
+        if (k < sn && *p == '%' && s[k] == '.') break;
+      }
+      return 0;
+    }
+    if (!sn) return 0;
+    if (*p != *s) return 0;
+    p++; pn--; s++; sn--;
+  }
+  return sn == 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void do_list(const char *tag, size_t tl, imap_parser *p, const char *verb)
+{
+  sa ref = SA_ZERO, pat = SA_ZERO, full = SA_ZERO;
+  DIR *d;
+  struct dirent *e;
+  char **names = 0;
+  size_t nn = 0, cap = 0, i, w = 0;
+  if (!imap_astring(p, &ref) || !imap_sp(p) || !imap_list_mailbox(p, &pat) || !imap_eol(p)) {
+    tagged(tag, tl, "BAD %s", p->err);
+    goto done;
+  }
+  if (!pat.len) {
+    out_printf("* %s (\\Noselect) \".\" \"\"\r\n", verb);
+    tagged(tag, tl, "OK %s completed", verb);
+    goto done;
+  }
+  if (!sa_copyb(&full, ref.s ? ref.s : "", ref.len) || !sa_catb(&full, pat.s, pat.len)) {
+    tagged(tag, tl, "NO [LIMIT] pattern too long");
+    goto done;
+  }
+  for (i = 0; i < full.len; i++) w += full.s[i] == '*' || full.s[i] == '%';
+  if (w > LIST_WILDCARDS_MAX) { tagged(tag, tl, "NO [LIMIT] too many wildcards"); goto done; }
+  if (wild(full.s, full.len, "INBOX", 5, 1000) ||
+      (full.len == 5 && strncasecmp(full.s, "INBOX", 5) == 0))
+    out_printf("* %s () \".\" INBOX\r\n", verb);
+  if ((d = opendir(S->maildir))) {
+    while ((e = readdir(d))) {
+      const char *n = e->d_name;
+      if (n[0] != '.' || !n[1] || n[1] == '.') continue;
+      if (strlen(n + 1) > 255 || !wild(full.s, full.len, n + 1, strlen(n + 1), 1000)) continue;
+      if (nn == cap) {
+        char **g = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof *g);
+        if (!g) break;
+        names = g;
+      }
+      if (!(names[nn] = strdup(n + 1))) break;
+      nn++;
+    }
+    closedir(d);
+  }
+  if (nn) qsort(names, nn, sizeof *names, cmp_str);
+  for (i = 0; i < nn; i++) {
+    out_printf("* %s () \".\" ", verb);
+    out_string(names[i], strlen(names[i]));
+    out_puts("\r\n");
+    free(names[i]);
+  }
+  free(names);
+  tagged(tag, tl, "OK %s completed", verb);
+done:
+  sa_free(&ref);
+  sa_free(&pat);
+  sa_free(&full);
+}
+
+static void do_create(const char *tag, size_t tl, imap_parser *p)
+{
+  sa name = SA_ZERO;
+  char dir[MBOX_PATH_MAX], f[MBOX_PATH_MAX + 32];
+  int fd;
+  if (!imap_astring(p, &name) || !imap_eol(p)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
+  while (name.len && name.s[name.len - 1] == '.') name.len--;  /* "a." asks for a parent: same folder */
+  if (is_inbox(&name) || !mailbox_dir(&name, dir, sizeof dir)) {
+    tagged(tag, tl, "NO [CANNOT] that name is not allowed");
+    goto done;
+  }
+  if (mkdir(dir, 0700) < 0) {
+    tagged(tag, tl, errno == EEXIST ? "NO [ALREADYEXISTS] mailbox exists" : "NO [SERVERBUG] cannot create");
+    goto done;
+  }
+  if (!maildir_make(dir)) { tagged(tag, tl, "NO [SERVERBUG] cannot create"); goto done; }
+  snprintf(f, sizeof f, "%s/maildirfolder", dir);
+  if ((fd = open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0) close(fd);
+  tagged(tag, tl, "OK CREATE completed");
+  log_info("%s create mailbox=%.*s", S->id, (int)(name.len > 100 ? 100 : name.len), name.s);
+done:
+  sa_free(&name);
+}
+
+static int rm_tree(const char *dir)
+{
+  static const char *const subs[] = { "cur", "new", "tmp", 0 };
+  char path[MBOX_PATH_MAX + 300];
+  DIR *d;
+  struct dirent *e;
+  size_t i;
+  for (i = 0; subs[i]; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, subs[i]);
+    if (!(d = opendir(path))) continue;
+    while ((e = readdir(d))) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      snprintf(path, sizeof path, "%s/%s/%s", dir, subs[i], e->d_name);
+      unlink(path);
+    }
+    closedir(d);
+    snprintf(path, sizeof path, "%s/%s", dir, subs[i]);
+    if (rmdir(path) < 0) return 0;
+  }
+  if ((d = opendir(dir))) {
+    while ((e = readdir(d))) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+      unlink(path);
+    }
+    closedir(d);
+  }
+  return rmdir(dir) == 0;
+}
+
+static void do_delete(const char *tag, size_t tl, imap_parser *p)
+{
+  sa name = SA_ZERO;
+  char dir[MBOX_PATH_MAX];
+  struct stat st;
+  if (!imap_astring(p, &name) || !imap_eol(p)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
+  if (is_inbox(&name) || !mailbox_dir(&name, dir, sizeof dir)) {
+    tagged(tag, tl, "NO [CANNOT] that mailbox cannot be deleted");
+    goto done;
+  }
+  if (stat(dir, &st) < 0) { tagged(tag, tl, "NO [NONEXISTENT] no such mailbox"); goto done; }
+  if (S->selected && !strcmp(S->mb.dir, dir)) { mbox_close(&S->mb); S->selected = 0; }
+  if (!rm_tree(dir)) { tagged(tag, tl, "NO [SERVERBUG] cannot delete"); goto done; }
+  tagged(tag, tl, "OK DELETE completed");
+  log_info("%s delete mailbox=%.*s", S->id, (int)(name.len > 100 ? 100 : name.len), name.s);
+done:
+  sa_free(&name);
+}
+
+static void do_status(const char *tag, size_t tl, imap_parser *p)
+{
+  sa name = SA_ZERO;
+  char dir[MBOX_PATH_MAX];
+  mbox mb;
+  imap_span item;
+  size_t i, unseen = 0, recent = 0, start;
+  int first = 1;
+  if (!imap_astring(p, &name) || !imap_sp(p) || !imap_char(p, '(')) { tagged(tag, tl, "BAD %s", p->err); goto done; }
+  start = p->pos;
+  for (;;) {
+    if (!imap_atom(p, &item)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
+    if (!imap_is(item, "MESSAGES") && !imap_is(item, "RECENT") && !imap_is(item, "UIDNEXT") &&
+        !imap_is(item, "UIDVALIDITY") && !imap_is(item, "UNSEEN")) {
+      tagged(tag, tl, "BAD unknown STATUS item");
+      goto done;
+    }
+    if (imap_peek(p) == ')') break;
+    if (!imap_sp(p)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
+  }
+  p->pos++;
+  if (!imap_eol(p)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
+  if (!mailbox_dir(&name, dir, sizeof dir) || !mbox_open(&mb, dir, 1)) {
+    tagged(tag, tl, "NO [NONEXISTENT] no such mailbox");
+    goto done;
+  }
+  for (i = 0; i < mb.n; i++) {
+    if (!(mb.m[i].flags & MF_SEEN)) unseen++;
+    if (mb.m[i].flags & MF_RECENT) recent++;
+  }
+  out_puts("* STATUS ");
+  out_string(name.s, name.len);
+  out_puts(" (");
+  p->pos = start;
+  while (imap_atom(p, &item)) {
+    if (!first) out_puts(" ");
+    first = 0;
+    if (imap_is(item, "MESSAGES")) out_printf("MESSAGES %zu", mb.n);
+    else if (imap_is(item, "RECENT")) out_printf("RECENT %zu", recent);
+    else if (imap_is(item, "UIDNEXT")) out_printf("UIDNEXT %u", (unsigned)mb.uidnext);
+    else if (imap_is(item, "UIDVALIDITY")) out_printf("UIDVALIDITY %u", (unsigned)mb.uidvalidity);
+    else out_printf("UNSEEN %zu", unseen);
+    if (!imap_sp(p)) break;
+  }
+  out_puts(")\r\n");
+  mbox_close(&mb);
+  tagged(tag, tl, "OK STATUS completed");
+done:
+  sa_free(&name);
+}
+
+static void do_store(const char *tag, size_t tl, imap_parser *p, int uid)
+{
+  static imap_range ranges[IMAP_SEQSET_MAX];
+  imap_seqset set = { ranges, IMAP_SEQSET_MAX, 0, 0 };
+  imap_span item, f;
+  unsigned flags = 0;
+  int mode, silent, paren, failed = 0;
+  size_t i;
+  static const struct { const char *name; unsigned bit; } fl[] = {
+    { "\\Seen", MF_SEEN }, { "\\Answered", MF_ANSWERED }, { "\\Flagged", MF_FLAGGED },
+    { "\\Deleted", MF_DELETED }, { "\\Draft", MF_DRAFT },
+  };
+  if (!imap_seqset_parse(p, &set) || !imap_sp(p) || !imap_atom(p, &item) || !imap_sp(p)) goto bad;
+  mode = item.s[0] == '+' ? 1 : item.s[0] == '-' ? -1 : 0;
+  if (mode) { item.s++; item.len--; }
+  silent = item.len > 7 && imap_is((imap_span){ item.s + item.len - 7, 7 }, ".SILENT");
+  if (silent) item.len -= 7;
+  if (!imap_is(item, "FLAGS")) { p->err = "STORE wants FLAGS, +FLAGS or -FLAGS"; goto bad; }
+  paren = imap_peek(p) == '(';
+  if (paren) p->pos++;
+  while (!(paren && imap_peek(p) == ')') && p->pos < p->n) {
+    size_t k;
+    if (!imap_flag(p, &f)) goto bad;
+    for (k = 0; k < sizeof fl / sizeof fl[0]; k++)
+      if (imap_is(f, fl[k].name)) flags |= fl[k].bit;
+    /* keywords are accepted and not kept yet (PERMANENTFLAGS does not offer \*) */
+    if (imap_peek(p) == ' ') p->pos++;
+    else break;
+  }
+  if (paren && !imap_char(p, ')')) goto bad;
+  if (!imap_eol(p)) goto bad;
+  if (S->mb.readonly) { tagged(tag, tl, "NO [READ-ONLY] mailbox is read-only"); return; }
+  if (!uid)
+    for (i = 0; i < set.n; i++)
+      if (set.r[i].lo > S->mb.n || set.r[i].hi > S->mb.n) { p->err = "no such message"; goto bad; }
+  imap_seqset_resolve(&set, uid ? (S->mb.n ? S->mb.m[S->mb.n - 1].uid : 0) : (uint32_t)S->mb.n);
+  for (i = 0; i < S->mb.n; i++) {
+    unsigned nf, old = S->mb.m[i].flags & ~MF_RECENT;
+    if (!imap_seqset_has(&set, uid ? S->mb.m[i].uid : (uint32_t)(i + 1))) continue;
+    nf = mode > 0 ? old | flags : mode < 0 ? old & ~flags : flags;
+    if (!mbox_set_flags(&S->mb, i, nf)) { failed = 1; continue; }
+    if (!silent || uid) {
+      out_printf("* %zu FETCH (", i + 1);
+      if (uid) out_printf("UID %u ", (unsigned)S->mb.m[i].uid);
+      out_puts("FLAGS ");
+      out_flags(&S->mb, i);
+      out_puts(")\r\n");
+    }
+  }
+  if (failed) tagged(tag, tl, "NO some flags could not be stored");
+  else tagged(tag, tl, "OK STORE completed");
+  return;
+bad:
+  tagged(tag, tl, "BAD %s", p->err ? p->err : "syntax error");
+}
+
+static int read_command(linebuf *lb, size_t *len)
+{
+  const char *line;
+  size_t n;
+  int r;
+  cmd.len = 0;
+  for (;;) {
+    uint64_t lit;
+    int nonsync, m;
+    r = lb_getline(lb, &line, &n);
+    if (r < 0 && errno == ERANGE) return -2;
+    if (r <= 0) return r;
+    if (n && line[n - 1] == '\n') n--;
+    if (n && line[n - 1] == '\r') n--;
+    if (!sa_catb(&cmd, line, n)) return -2;
+    m = imap_literal_at_end(line, n, &lit, &nonsync);
+    if (m <= 0) break;
+    if (lit > IMAP_MESSAGE_MAX || cmd.len + lit + 2 > cmd.cap) {
+      if (nonsync) return -2;
+      out_puts("* BAD literal too big\r\n");  /* the client gets the tagged BAD after the line */
+      return -3;
+    }
+    if (!nonsync) { out_puts("+ go ahead\r\n"); out_flush(); }
+    if (!sa_catb(&cmd, "\r\n", 2) || !sa_ready(&cmd, cmd.len + (size_t)lit)) return -2;
+    while (lit) {
+      ssize_t got = lb_read(lb, cmd.s + cmd.len, (size_t)lit);
+      if (got <= 0) return got < 0 ? -1 : 0;
+      cmd.len += (size_t)got;
+      lit -= (uint64_t)got;
+    }
+  }
+  *len = cmd.len;
+  return 1;
+}
+
+int session_run(session *s)
+{
+  static char lbuf[IMAP_LINE_MAX];
+  linebuf lb;
+  size_t len;
+  int bad = 0;
+  S = s;
+  setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+  lb_init(&lb, 0, lbuf, sizeof lbuf, s->timeout_ms);
+  if (s->greeting) { out_puts("* PREAUTH yubin IMAP ready\r\n"); out_flush(); }
+  for (;;) {
+    imap_parser p;
+    imap_span tag, verb;
+    int uid = 0, r = read_command(&lb, &len);
+    if (r == 0) { log_info("%s dropped", s->id); return 0; }
+    if (r == -1) {
+      if (errno == ETIMEDOUT) { out_puts("* BYE autologout\r\n"); out_flush(); }
+      log_info("%s dropped reason=%s", s->id, errno == ETIMEDOUT ? "timeout" : "read-error");
+      return 0;
+    }
+    if (r == -2) {
+      out_puts("* BYE command too long\r\n");
+      out_flush();
+      log_info("%s closed reason=too-long", s->id);
+      return 0;
+    }
+    imap_parser_init(&p, cmd.s, cmd.len);
+    if (!imap_tag(&p, &tag)) { out_puts("* BAD no tag\r\n"); out_flush(); if (++bad > 20) return 0; continue; }
+    if (r == -3) { tagged(tag.s, tag.len, "BAD [TOOBIG] literal too big"); continue; }
+    if (!imap_sp(&p) || !imap_atom(&p, &verb)) { tagged(tag.s, tag.len, "BAD no command"); continue; }
+    if (imap_is(verb, "UID")) {
+      uid = 1;
+      if (!imap_sp(&p) || !imap_atom(&p, &verb)) { tagged(tag.s, tag.len, "BAD UID what?"); continue; }
+    }
+    if (imap_is(verb, "NOOP") || imap_is(verb, "CHECK")) {
+      if (!imap_eol(&p)) { tagged(tag.s, tag.len, "BAD %s", p.err); continue; }
+      updates();
+      tagged(tag.s, tag.len, "OK %s completed", imap_is(verb, "NOOP") ? "NOOP" : "CHECK");
+    } else if (imap_is(verb, "CAPABILITY")) {
+      out_puts("* CAPABILITY " SESSION_CAPABILITIES "\r\n");
+      tagged(tag.s, tag.len, "OK CAPABILITY completed");
+    } else if (imap_is(verb, "LOGOUT")) {
+      out_puts("* BYE logging out\r\n");
+      tagged(tag.s, tag.len, "OK LOGOUT completed");
+      log_info("%s logout", s->id);
+      return 0;
+    } else if (imap_is(verb, "NAMESPACE")) {
+      out_puts("* NAMESPACE ((\"\" \".\")) NIL NIL\r\n");
+      tagged(tag.s, tag.len, "OK NAMESPACE completed");
+    } else if (imap_is(verb, "ID")) {
+      out_puts("* ID (\"name\" \"yubin\")\r\n");
+      tagged(tag.s, tag.len, "OK ID completed");
+    } else if (imap_is(verb, "SELECT") && !uid && imap_sp(&p)) {
+      do_select(tag.s, tag.len, &p, 0);
+    } else if (imap_is(verb, "EXAMINE") && !uid && imap_sp(&p)) {
+      do_select(tag.s, tag.len, &p, 1);
+    } else if ((imap_is(verb, "LIST") || imap_is(verb, "LSUB")) && !uid && imap_sp(&p)) {
+      do_list(tag.s, tag.len, &p, imap_is(verb, "LIST") ? "LIST" : "LSUB");
+    } else if (imap_is(verb, "CREATE") && !uid && imap_sp(&p)) {
+      do_create(tag.s, tag.len, &p);
+    } else if (imap_is(verb, "DELETE") && !uid && imap_sp(&p)) {
+      do_delete(tag.s, tag.len, &p);
+    } else if (imap_is(verb, "STATUS") && !uid && imap_sp(&p)) {
+      do_status(tag.s, tag.len, &p);
+    } else if (!s->selected && (imap_is(verb, "FETCH") || imap_is(verb, "STORE") || imap_is(verb, "EXPUNGE") ||
+                                imap_is(verb, "CLOSE") || imap_is(verb, "UNSELECT"))) {
+      tagged(tag.s, tag.len, "BAD select a mailbox first");
+    } else if (imap_is(verb, "FETCH") && imap_sp(&p)) {
+      int fr = fetch_command(&s->mb, &p, uid);
+      if (fr == 0) tagged(tag.s, tag.len, "BAD %s", p.err);
+      else if (fr < 0) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages could not be read");
+      else tagged(tag.s, tag.len, "OK FETCH completed");
+    } else if (imap_is(verb, "STORE") && imap_sp(&p)) {
+      do_store(tag.s, tag.len, &p, uid);
+    } else if (imap_is(verb, "EXPUNGE") && !uid) {
+      if (!imap_eol(&p)) { tagged(tag.s, tag.len, "BAD %s", p.err); continue; }
+      if (s->mb.readonly) { tagged(tag.s, tag.len, "NO [READ-ONLY] mailbox is read-only"); continue; }
+      if (!mbox_expunge(&s->mb, gone, 0)) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages remain");
+      else tagged(tag.s, tag.len, "OK EXPUNGE completed");
+    } else if ((imap_is(verb, "CLOSE") || imap_is(verb, "UNSELECT")) && !uid) {
+      if (!imap_eol(&p)) { tagged(tag.s, tag.len, "BAD %s", p.err); continue; }
+      if (imap_is(verb, "CLOSE") && !s->mb.readonly) (void)mbox_expunge(&s->mb, 0, 0);
+      mbox_close(&s->mb);
+      s->selected = 0;
+      tagged(tag.s, tag.len, "OK %s completed", imap_is(verb, "CLOSE") ? "CLOSE" : "UNSELECT");
+    } else if (imap_is(verb, "LOGIN") || imap_is(verb, "AUTHENTICATE")) {
+      tagged(tag.s, tag.len, "BAD already logged in");
+    } else {
+      tagged(tag.s, tag.len, "BAD unknown command");
+      if (++bad > 20) { out_puts("* BYE too many bad commands\r\n"); out_flush(); return 0; }
+    }
+  }
+}
