@@ -450,6 +450,18 @@ int mbox_expunge(mbox *mb, void (*gone)(size_t seq, void *ctx), void *ctx)
   return ok;
 }
 
+int mbox_remove(mbox *mb, size_t i)
+{
+  char path[MBOX_PATH_MAX];
+  if (!mbox_path(mb, i, path, sizeof path)) { errno = ENAMETOOLONG; return 0; }
+  if (unlink(path) < 0 && errno != ENOENT) return 0;
+  free(mb->m[i].name);
+  free(mb->m[i].extra_flags);
+  memmove(&mb->m[i], &mb->m[i + 1], (mb->n - i - 1) * sizeof mb->m[0]);
+  mb->n--;
+  return 1;
+}
+
 long mbox_find_uid(const mbox *mb, uint32_t uid)
 {
   size_t lo = 0, hi = mb->n;

@@ -72,6 +72,9 @@ int mbox_set_flags(mbox *mb, size_t i, unsigned flags);
 /* Removes every message with MF_DELETED, calling gone(seq) for each (in
  * decreasing sequence order).  Returns 1, or 0 with errno. */
 int mbox_expunge(mbox *mb, void (*gone)(size_t seq, void *ctx), void *ctx);
+/* Removes message i (unlinks it; the caller reports the EXPUNGE).
+ * Returns 1, or 0 with errno (the message stays). */
+int mbox_remove(mbox *mb, size_t i);
 /* Index of the message with UID uid, or -1 (binary search). */
 long mbox_find_uid(const mbox *mb, uint32_t uid);
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "copy.h"
 #include "imapd.h"
 #include "imaputf7.h"
 #include "linebuf.h"
@@ -430,6 +431,110 @@ bad:
   tagged(tag, tl, "BAD %s", p->err ? p->err : "syntax error");
 }
 
+static int parse_flag_list(imap_parser *p, unsigned *flags)
+{
+  static const struct { const char *name; unsigned bit; } fl[] = {
+    { "\\Seen", MF_SEEN }, { "\\Answered", MF_ANSWERED }, { "\\Flagged", MF_FLAGGED },
+    { "\\Deleted", MF_DELETED }, { "\\Draft", MF_DRAFT },
+  };
+  imap_span f;
+  size_t k;
+  *flags = 0;
+  if (!imap_char(p, '(')) return 0;
+  while (imap_peek(p) != ')') {
+    if (!imap_flag(p, &f)) return 0;
+    for (k = 0; k < sizeof fl / sizeof fl[0]; k++)
+      if (imap_is(f, fl[k].name)) *flags |= fl[k].bit;
+    if (imap_peek(p) == ' ') p->pos++;
+    else if (imap_peek(p) != ')') return imap_char(p, ')');
+  }
+  p->pos++;
+  return 1;
+}
+
+static void do_append(const char *tag, size_t tl, imap_parser *p)
+{
+  sa name = SA_ZERO;
+  char dir[MBOX_PATH_MAX];
+  unsigned flags = 0;
+  time_t t = 0;
+  imap_span data;
+  int lit;
+  uint32_t validity, uid;
+  struct stat st;
+  if (!imap_astring(p, &name) || !imap_sp(p)) goto bad;
+  if (imap_peek(p) == '(' && (!parse_flag_list(p, &flags) || !imap_sp(p))) goto bad;
+  if (imap_peek(p) == '"' && (!imap_datetime(p, &t) || !imap_sp(p))) goto bad;
+  if (!imap_string_raw(p, &data, &lit) || !imap_eol(p)) goto bad;
+  if (!lit) { p->err = "the message must be a literal"; goto bad; }
+  if (!mailbox_dir(&name, dir, sizeof dir) || stat(dir, &st) < 0) {
+    tagged(tag, tl, "NO [TRYCREATE] no such mailbox");
+    goto done;
+  }
+  if (!copy_append(dir, data.s, data.len, flags, t, &validity, &uid)) {
+    tagged(tag, tl, "NO [SERVERBUG] cannot store the message");
+    goto done;
+  }
+  updates();
+  tagged(tag, tl, "OK [APPENDUID %u %u] APPEND completed", (unsigned)validity, (unsigned)uid);
+  log_info("%s append mailbox=%.*s uid=%u octets=%zu", S->id, (int)(name.len > 100 ? 100 : name.len),
+           name.s, (unsigned)uid, data.len);
+  goto done;
+bad:
+  tagged(tag, tl, "BAD %s", p->err ? p->err : "syntax error");
+done:
+  sa_free(&name);
+}
+
+/* COPY and MOVE (RFC 6851). */
+static void do_copy(const char *tag, size_t tl, imap_parser *p, int uid, int move)
+{
+  static imap_range ranges[IMAP_SEQSET_MAX];
+  imap_seqset set = { ranges, IMAP_SEQSET_MAX, 0, 0 };
+  sa name = SA_ZERO, su = SA_ZERO, du = SA_ZERO;
+  char dir[MBOX_PATH_MAX];
+  size_t *idx = 0, k = 0, i;
+  uint32_t validity = 0;
+  struct stat st;
+  if (!imap_seqset_parse(p, &set) || !imap_sp(p) || !imap_astring(p, &name) || !imap_eol(p)) {
+    tagged(tag, tl, "BAD %s", p->err);
+    goto done;
+  }
+  if (!uid)
+    for (i = 0; i < set.n; i++)
+      if (set.r[i].lo > S->mb.n || set.r[i].hi > S->mb.n) { tagged(tag, tl, "BAD no such message"); goto done; }
+  if (move && S->mb.readonly) { tagged(tag, tl, "NO [READ-ONLY] mailbox is read-only"); goto done; }
+  if (!mailbox_dir(&name, dir, sizeof dir) || stat(dir, &st) < 0) {
+    tagged(tag, tl, "NO [TRYCREATE] no such mailbox");
+    goto done;
+  }
+  imap_seqset_resolve(&set, uid ? (S->mb.n ? S->mb.m[S->mb.n - 1].uid : 0) : (uint32_t)S->mb.n);
+  if (!(idx = calloc(S->mb.n ? S->mb.n : 1, sizeof *idx))) { tagged(tag, tl, "NO [SERVERBUG] out of memory"); goto done; }
+  for (i = 0; i < S->mb.n; i++)
+    if (imap_seqset_has(&set, uid ? S->mb.m[i].uid : (uint32_t)(i + 1))) idx[k++] = i;
+  if (!k) { tagged(tag, tl, "OK %s completed, nothing to do", move ? "MOVE" : "COPY"); goto done; }
+  if (!copy_messages(&S->mb, idx, k, dir, &validity, &su, &du)) {
+    tagged(tag, tl, "NO [SERVERBUG] cannot copy");
+    goto done;
+  }
+  if (move) {
+    out_printf("* OK [COPYUID %u %.*s %.*s] moved\r\n", (unsigned)validity, (int)su.len, su.s, (int)du.len, du.s);
+    for (i = k; i-- > 0;)
+      if (mbox_remove(&S->mb, idx[i])) out_printf("* %zu EXPUNGE\r\n", idx[i] + 1);
+    tagged(tag, tl, "OK MOVE completed");
+  } else {
+    tagged(tag, tl, "OK [COPYUID %u %.*s %.*s] COPY completed", (unsigned)validity, (int)su.len, su.s,
+           (int)du.len, du.s);
+  }
+  log_info("%s %s mailbox=%.*s messages=%zu", S->id, move ? "move" : "copy",
+           (int)(name.len > 100 ? 100 : name.len), name.s, k);
+done:
+  free(idx);
+  sa_free(&name);
+  sa_free(&su);
+  sa_free(&du);
+}
+
 static int read_command(linebuf *lb, size_t *len)
 {
   const char *line;
@@ -527,9 +632,11 @@ int session_run(session *s)
       do_create(tag.s, tag.len, &p);
     } else if (imap_is(verb, "DELETE") && !uid && imap_sp(&p)) {
       do_delete(tag.s, tag.len, &p);
+    } else if (imap_is(verb, "APPEND") && !uid && imap_sp(&p)) {
+      do_append(tag.s, tag.len, &p);
     } else if (imap_is(verb, "STATUS") && !uid && imap_sp(&p)) {
       do_status(tag.s, tag.len, &p);
-    } else if (!s->selected && (imap_is(verb, "FETCH") || imap_is(verb, "STORE") || imap_is(verb, "EXPUNGE") ||
+    } else if (!s->selected && (imap_is(verb, "FETCH") || imap_is(verb, "STORE") || imap_is(verb, "EXPUNGE") || imap_is(verb, "COPY") || imap_is(verb, "MOVE") ||
                                 imap_is(verb, "CLOSE") || imap_is(verb, "UNSELECT"))) {
       tagged(tag.s, tag.len, "BAD select a mailbox first");
     } else if (imap_is(verb, "FETCH") && imap_sp(&p)) {
@@ -537,6 +644,8 @@ int session_run(session *s)
       if (fr == 0) tagged(tag.s, tag.len, "BAD %s", p.err);
       else if (fr < 0) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages could not be read");
       else tagged(tag.s, tag.len, "OK FETCH completed");
+    } else if ((imap_is(verb, "COPY") || imap_is(verb, "MOVE")) && imap_sp(&p)) {
+      do_copy(tag.s, tag.len, &p, uid, imap_is(verb, "MOVE"));
     } else if (imap_is(verb, "STORE") && imap_sp(&p)) {
       do_store(tag.s, tag.len, &p, uid);
     } else if (imap_is(verb, "EXPUNGE") && !uid) {

@@ -215,6 +215,38 @@ class ImapSession(unittest.TestCase):
         self.assertEqual(s.delete("INBOX")[0], "NO")
         s.logout()
 
+    def test_append_copy_move(self):
+        self.deliver(PLAIN)
+        self.deliver(MULTI)
+        s = self.session()
+        s.create("Archive")
+        msg = b"From: me@example.org\r\nSubject: draft\r\n\r\nbody\r\n"
+        typ, data = s.append("Archive", "(\\Seen \\Draft)", '"17-Jul-1996 02:44:25 -0700"', msg)
+        self.assertEqual(typ, "OK")
+        m = re.search(rb"\[APPENDUID (\d+) (\d+)\]", data[0])
+        self.assertTrue(m)
+        self.assertEqual(m.group(2), b"1")
+        self.assertEqual(s.append("Nowhere", None, None, msg)[0], "NO")
+        s.select("Archive")
+        typ, data = s.fetch("1", "(FLAGS INTERNALDATE BODY.PEEK[])")
+        self.assertIn(b"\\Seen", data[0][0])
+        self.assertIn(b"\\Draft", data[0][0])
+        self.assertIn(b'INTERNALDATE "17-Jul-1996 09:44:25 +0000"', data[0][0])
+        self.assertEqual(data[0][1], msg)                 # stored with LF, served with CRLF
+        s.select("INBOX")
+        typ, data = s._simple_command("UID", "COPY", "1:2", "Archive")
+        self.assertEqual(typ, "OK")
+        self.assertRegex(data[0], rb"\[COPYUID \d+ 1,2 2,3\]")
+        typ, data = s._simple_command("MOVE", "1", "Archive")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(s.untagged_responses.get("EXPUNGE"), [b"1"])
+        self.assertEqual(self.uids(s), [2])
+        s.select("Archive")
+        self.assertEqual(self.uids(s), [1, 2, 3, 4])
+        typ, data = s.fetch("4", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertEqual(data[0][1], b"Subject: hello there\r\n\r\n")
+        s.logout()
+
     def raw(self, data, timeout=10):
         env = dict(os.environ, MAILDIR=self.md)
         p = subprocess.run([IMAPD], input=data, capture_output=True, env=env, timeout=timeout)
