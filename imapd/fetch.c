@@ -69,6 +69,15 @@ static int load(mbox *mb, size_t i)
   return 1;
 }
 
+int fetch_load(mbox *mb, size_t i, const char **buf, size_t *len, size_t *hdrlen)
+{
+  if (!load(mb, i)) return 0;
+  *buf = mm.buf;
+  *len = mm.len;
+  *hdrlen = parts[0].header.len;
+  return 1;
+}
+
 /* ---- parsing the request ------------------------------------------------ */
 
 static int kw(imap_parser *p, const char *w)

@@ -636,7 +636,7 @@ int session_run(session *s)
       do_append(tag.s, tag.len, &p);
     } else if (imap_is(verb, "STATUS") && !uid && imap_sp(&p)) {
       do_status(tag.s, tag.len, &p);
-    } else if (!s->selected && (imap_is(verb, "FETCH") || imap_is(verb, "STORE") || imap_is(verb, "EXPUNGE") || imap_is(verb, "COPY") || imap_is(verb, "MOVE") ||
+    } else if (!s->selected && (imap_is(verb, "FETCH") || imap_is(verb, "STORE") || imap_is(verb, "EXPUNGE") || imap_is(verb, "COPY") || imap_is(verb, "SEARCH") || imap_is(verb, "MOVE") ||
                                 imap_is(verb, "CLOSE") || imap_is(verb, "UNSELECT"))) {
       tagged(tag.s, tag.len, "BAD select a mailbox first");
     } else if (imap_is(verb, "FETCH") && imap_sp(&p)) {
@@ -646,6 +646,12 @@ int session_run(session *s)
       else tagged(tag.s, tag.len, "OK FETCH completed");
     } else if ((imap_is(verb, "COPY") || imap_is(verb, "MOVE")) && imap_sp(&p)) {
       do_copy(tag.s, tag.len, &p, uid, imap_is(verb, "MOVE"));
+    } else if (imap_is(verb, "SEARCH") && imap_sp(&p)) {
+      int sr = search_command(&s->mb, &p, uid);
+      if (sr == 0) tagged(tag.s, tag.len, "BAD %s", p.err);
+      else if (sr == -2) tagged(tag.s, tag.len, "NO %s", p.err);
+      else if (sr < 0) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages could not be read");
+      else tagged(tag.s, tag.len, "OK SEARCH completed");
     } else if (imap_is(verb, "STORE") && imap_sp(&p)) {
       do_store(tag.s, tag.len, &p, uid);
     } else if (imap_is(verb, "EXPUNGE") && !uid) {
