@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -535,6 +537,57 @@ done:
   sa_free(&du);
 }
 
+/* IDLE (RFC 2177): new mail and expunges are reported as they happen
+ * (inotify on cur/ and new/), until the client sends DONE. */
+static void do_idle(const char *tag, size_t tl, linebuf *lb)
+{
+  char path[MBOX_PATH_MAX + 8], ev[4096];
+  const char *line;
+  size_t n;
+  int ifd = -1, waited = 0;
+  if (S->selected && (ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) >= 0) {
+    static const char *const subs[] = { "new", "cur" };
+    size_t i;
+    for (i = 0; i < 2; i++) {
+      snprintf(path, sizeof path, "%s/%s", S->mb.dir, subs[i]);
+      if (inotify_add_watch(ifd, path, IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) < 0)
+        warn_sys("unable to watch %s", path);
+    }
+  }
+  out_puts("+ idling\r\n");
+  out_flush();
+  for (;;) {
+    struct pollfd pf[2] = { { 0, POLLIN, 0 }, { ifd, POLLIN, 0 } };
+    int r;
+    if (!lb_pending(lb)) {
+      r = poll(pf, ifd >= 0 ? 2 : 1, 60000);
+      if (r < 0 && errno == EINTR) continue;
+      if (r == 0) {
+        if ((waited += 60000) >= S->timeout_ms) {
+          out_puts("* BYE autologout\r\n");
+          out_flush();
+          log_info("%s dropped reason=timeout", S->id);
+          exit(0);
+        }
+        continue;
+      }
+      if (ifd >= 0 && (pf[1].revents & POLLIN)) {
+        while (read(ifd, ev, sizeof ev) > 0) {}
+        updates();
+        out_flush();
+      }
+      if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    }
+    r = lb_getline(lb, &line, &n);
+    if (r <= 0) { log_info("%s dropped", S->id); exit(0); }
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+    if (ifd >= 0) close(ifd);
+    if (n == 4 && strncasecmp(line, "DONE", 4) == 0) tagged(tag, tl, "OK IDLE terminated");
+    else tagged(tag, tl, "BAD expected DONE");
+    return;
+  }
+}
+
 static int read_command(linebuf *lb, size_t *len)
 {
   const char *line;
@@ -573,7 +626,7 @@ static int read_command(linebuf *lb, size_t *len)
 int session_run(session *s)
 {
   static char lbuf[IMAP_LINE_MAX];
-  linebuf lb;
+  static linebuf lb;
   size_t len;
   int bad = 0;
   S = s;
@@ -616,6 +669,9 @@ int session_run(session *s)
       tagged(tag.s, tag.len, "OK LOGOUT completed");
       log_info("%s logout", s->id);
       return 0;
+    } else if (imap_is(verb, "IDLE") && !uid) {
+      if (!imap_eol(&p)) { tagged(tag.s, tag.len, "BAD %s", p.err); continue; }
+      do_idle(tag.s, tag.len, &lb);
     } else if (imap_is(verb, "NAMESPACE")) {
       out_puts("* NAMESPACE ((\"\" \".\")) NIL NIL\r\n");
       tagged(tag.s, tag.len, "OK NAMESPACE completed");

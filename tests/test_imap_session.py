@@ -277,6 +277,36 @@ class ImapSession(unittest.TestCase):
         self.assertRaises(imaplib.IMAP4.error, s.search, None, "(" * 100 + "ALL" + ")" * 100)
         s.logout()
 
+    def test_idle_announces_delivery(self):
+        self.deliver(PLAIN)
+        env = dict(os.environ, MAILDIR=self.md)
+        p = subprocess.Popen([IMAPD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        try:
+            def read_until(marker, limit):
+                buf, end = b"", time.time() + limit
+                while marker not in buf:
+                    self.assertLess(time.time(), end, "no %r in %r" % (marker, buf))
+                    line = p.stdout.readline()
+                    self.assertTrue(line, "EOF before %r" % marker)
+                    buf += line
+                return buf
+            p.stdin.write(b"a SELECT INBOX\r\nb IDLE\r\n")
+            p.stdin.flush()
+            read_until(b"+ idling", 5)
+            start = time.time()
+            self.deliver(MULTI)
+            out = read_until(b"EXISTS", 5)
+            self.assertLess(time.time() - start, 2.0)
+            self.assertIn(b"* 2 EXISTS", out)
+            p.stdin.write(b"DONE\r\nc LOGOUT\r\n")
+            p.stdin.flush()
+            out = read_until(b"c OK", 5)
+            self.assertIn(b"b OK IDLE terminated", out)
+        finally:
+            p.stdin.close()
+            p.wait(timeout=5)
+            p.stdout.close()
+
     def raw(self, data, timeout=10):
         env = dict(os.environ, MAILDIR=self.md)
         p = subprocess.run([IMAPD], input=data, capture_output=True, env=env, timeout=timeout)
