@@ -632,6 +632,10 @@ int session_run(session *s)
   S = s;
   setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
   lb_init(&lb, 0, lbuf, sizeof lbuf, s->timeout_ms);
+  if (s->npending && s->npending <= sizeof lbuf) {
+    memcpy(lbuf, s->pending, s->npending);
+    lb.end = s->npending;
+  }
   if (s->greeting) { out_puts("* PREAUTH yubin IMAP ready\r\n"); out_flush(); }
   for (;;) {
     imap_parser p;

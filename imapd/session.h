@@ -12,6 +12,8 @@ typedef struct session {
   const char *maildir;     /* INBOX; other folders are its ".NAME" subfolders */
   int timeout_ms;
   int greeting;            /* send "* PREAUTH" first */
+  const char *pending;     /* client input the login stage had read already */
+  size_t npending;         /* at most IMAP_LINE_MAX */
   int selected;
   mbox mb;
 } session;

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "authrun.h"
+#include "imapcmd.h"
 #include "log.h"
 #include "session.h"
 
@@ -18,6 +20,8 @@
 int main(int argc, char **argv)
 {
   static session s;
+  static char pending[IMAP_LINE_MAX];
+  long np;
   const char *md = getenv("MAILDIR"), *user = getenv("USER"), *ip = getenv("TCPREMOTEIP");
   struct stat st;
   char safe[200];
@@ -27,11 +31,16 @@ int main(int argc, char **argv)
   if (!md || !*md) md = "./Maildir";
   if (stat(md, &st) < 0 || !S_ISDIR(st.st_mode)) die_sys(111, "unable to open the Maildir %s", md);
   signal(SIGPIPE, SIG_IGN);
+  /* after a login stage: say we have the mailbox, take what the client
+   * pipelined; the login stage has sent the tagged OK */
+  s.greeting = !authrun_status(AUTHRUN_READY);
+  if ((np = authrun_input(pending, sizeof pending)) < 0) die(111, "too much pipelined input");
 
   snprintf(s.id, sizeof s.id, "%ld", (long)getpid());
   s.maildir = md;
   s.timeout_ms = IMAP_TIMEOUT_MS;
-  s.greeting = 1;
+  s.pending = pending;
+  s.npending = (size_t)np;
   log_info("%s session user=%s ip=%s", s.id, log_safe(user ? user : "-", safe, sizeof safe),
            ip ? ip : "-");
   return session_run(&s);
