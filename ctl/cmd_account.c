@@ -1,5 +1,6 @@
 /* yubinctl account add|del|list|passwd|disable|enable */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sodium.h>
@@ -50,9 +51,11 @@ static void read_password(char out[PASSWORD_MAX + 1])
     if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f) ctl_fail(CTL_USAGE, "password holds a control character");
 }
 
-static void hash_password(char hash[crypto_pwhash_STRBYTES])
+/* The passwd line's value for the password on stdin: the argon2id string,
+ * and with cram " cram:PASSWORD" (the CRAM-MD5 secret must be recoverable). */
+static void password_value(char *out, size_t n, int cram)
 {
-  char pw[PASSWORD_MAX + 1];
+  char pw[PASSWORD_MAX + 1], hash[crypto_pwhash_STRBYTES];
   read_password(pw);
   if (sodium_init() < 0) ctl_fail(CTL_TEMP, "unable to initialise libsodium");
   if (crypto_pwhash_str(hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -60,7 +63,12 @@ static void hash_password(char hash[crypto_pwhash_STRBYTES])
     sodium_memzero(pw, sizeof pw);
     ctl_fail(CTL_TEMP, "unable to hash the password: out of memory");
   }
+  if ((size_t)snprintf(out, n, "%s%s%s", hash, cram ? " cram:" : "", cram ? pw : "") >= n) {
+    sodium_memzero(pw, sizeof pw);
+    ctl_fail(CTL_USAGE, "password too long");
+  }
   sodium_memzero(pw, sizeof pw);
+  sodium_memzero(hash, sizeof hash);
 }
 
 static void get_account(ctl_db *db, const acct_arg *a, db_acct *acct)
@@ -78,41 +86,54 @@ static void put_account(ctl_db *db, const acct_arg *a, const db_acct *acct)
 }
 
 /* The home and its Maildir, owned by the account.  An existing home (kept
- * with del --keep-mail) is taken over. */
+ * with del --keep-mail) is taken over; every step goes through descriptors
+ * opened without following symlinks, as the account may own what is there. */
 static void make_home(ctl_db *db, const acct_arg *a, const db_acct *acct)
 {
-  static const char *const sub[] = { "", "/Maildir", "/Maildir/cur", "/Maildir/new", "/Maildir/tmp" };
+  static const char *const sub[] = { "cur", "new", "tmp" };
   char p[PATH_MAX];
   uid_t admin = geteuid() == 0 ? db->owner : FSX_NOCHOWN;
   uid_t u = geteuid() == 0 ? (uid_t)acct->uid : FSX_NOCHOWN;
+  gid_t g = (gid_t)acct->gid;
+  int dom, home, md, fd;
   size_t i;
   if (!db_path(db, p, sizeof p, "mail") || !fsx_dir(p, 0755, admin, db->owner_gid))
     ctl_fail_sys(CTL_TEMP, "unable to create %s", p);
   if (snprintf(p, sizeof p, "%s/mail/%s", db->root, a->domain) >= (int)sizeof p || !fsx_dir(p, 0755, admin, db->owner_gid))
     ctl_fail_sys(CTL_TEMP, "unable to create %s", p);
+  dom = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dom < 0) ctl_fail_sys(CTL_TEMP, "unable to open %s", p);
+  home = fsx_dir_at(dom, a->name, 0700, u, g);
+  if (home < 0) ctl_fail_sys(CTL_TEMP, "unable to create %s", acct->home);
+  md = fsx_dir_at(home, "Maildir", 0700, u, g);
+  if (md < 0) ctl_fail_sys(CTL_TEMP, "unable to create %s/Maildir", acct->home);
   for (i = 0; i < sizeof sub / sizeof sub[0]; i++) {
-    if (snprintf(p, sizeof p, "%s%s", acct->home, sub[i]) >= (int)sizeof p ||
-        !fsx_dir(p, 0700, u, (gid_t)acct->gid))
-      ctl_fail_sys(CTL_TEMP, "unable to create %s", p);
+    fd = fsx_dir_at(md, sub[i], 0700, u, g);
+    if (fd < 0) ctl_fail_sys(CTL_TEMP, "unable to create %s/Maildir/%s", acct->home, sub[i]);
+    close(fd);
   }
+  close(md);
+  close(home);
+  close(dom);
 }
 
 static int add(const char *root, int argc, char **argv)
 {
-  char hash[crypto_pwhash_STRBYTES];
+  char hash[TABLE_LINE_MAX];
   const char *addr = 0, *user = 0;
-  int virt = 0, i;
+  int virt = 0, cram = 0, i;
   acct_arg a;
   db_acct acct;
   ctl_db db;
 
   for (i = 0; i < argc; i++) {
     if (!strcmp(argv[i], "--virtual")) virt = 1;
+    else if (!strcmp(argv[i], "--cram")) cram = 1;
     else if (!strcmp(argv[i], "--uid") && i + 1 < argc) user = argv[++i];
-    else if (argv[i][0] == '-' || addr) ctl_fail(CTL_USAGE, "usage: yubinctl account add ADDRESS [--uid USER|--virtual]");
+    else if (argv[i][0] == '-' || addr) ctl_fail(CTL_USAGE, "usage: yubinctl account add ADDRESS [--uid USER|--virtual] [--cram]");
     else addr = argv[i];
   }
-  if (!addr || (virt && user)) ctl_fail(CTL_USAGE, "usage: yubinctl account add ADDRESS [--uid USER|--virtual]");
+  if (!addr || (virt && user)) ctl_fail(CTL_USAGE, "usage: yubinctl account add ADDRESS [--uid USER|--virtual] [--cram]");
   address_arg(addr, &a);
   memset(&acct, 0, sizeof acct);
   if (user) {
@@ -124,7 +145,7 @@ static int add(const char *root, int argc, char **argv)
     acct.uid = pw->pw_uid;
     acct.gid = pw->pw_gid;
   }
-  hash_password(hash);   /* before the lock: it takes a while */
+  password_value(hash, sizeof hash, cram);   /* before the lock: it takes a while */
 
   cmd_open(&db, root, 1);
   if (!table_get(&db.domains, a.domain)) ctl_fail(CTL_USAGE, "no domain %s (add it first)", a.domain);
@@ -146,6 +167,7 @@ static int add(const char *root, int argc, char **argv)
     }
     db_flag_set(&acct, 'v', 1);
   }
+  db_flag_set(&acct, 'c', cram);
   if (snprintf(acct.home, sizeof acct.home, "%s/mail/%s/%s", db.root, a.domain, a.name) >= (int)sizeof acct.home)
     ctl_fail(CTL_USAGE, "home directory path too long");
   make_home(&db, &a, &acct);
@@ -228,8 +250,8 @@ static int list(const char *root, int argc, char **argv)
       json_str(r->key);
       printf(", \"uid\": %lu, \"gid\": %lu, \"home\": ", a.uid, a.gid);
       json_str(a.home);
-      printf(", \"virtual\": %s, \"disabled\": %s}", db_flag(&a, 'v') ? "true" : "false",
-             db_flag(&a, 'd') ? "true" : "false");
+      printf(", \"virtual\": %s, \"disabled\": %s, \"cram\": %s}", db_flag(&a, 'v') ? "true" : "false",
+             db_flag(&a, 'd') ? "true" : "false", db_flag(&a, 'c') ? "true" : "false");
     } else {
       printf("%s %s\n", r->key, r->val);
     }
@@ -242,19 +264,28 @@ static int list(const char *root, int argc, char **argv)
 
 static int passwd(const char *root, int argc, char **argv)
 {
-  char hash[crypto_pwhash_STRBYTES];
+  char hash[TABLE_LINE_MAX];
+  const char *addr = 0;
+  int cram = 0, i;
   acct_arg a;
   db_acct acct;
   ctl_db db;
-  if (argc != 1 || argv[0][0] == '-') ctl_fail(CTL_USAGE, "usage: yubinctl account passwd ADDRESS (password on stdin)");
-  address_arg(argv[0], &a);
-  hash_password(hash);
+  for (i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--cram")) cram = 1;
+    else if (argv[i][0] == '-' || addr) ctl_fail(CTL_USAGE, "usage: yubinctl account passwd ADDRESS [--cram] (password on stdin)");
+    else addr = argv[i];
+  }
+  if (!addr) ctl_fail(CTL_USAGE, "usage: yubinctl account passwd ADDRESS [--cram] (password on stdin)");
+  address_arg(addr, &a);
+  password_value(hash, sizeof hash, cram);
   cmd_open(&db, root, 1);
   get_account(&db, &a, &acct);
+  db_flag_set(&acct, 'c', cram);
+  put_account(&db, &a, &acct);
   if (!table_set(&db.passwd, a.address, hash)) ctl_fail_sys(CTL_TEMP, "unable to record the password");
   sodium_memzero(hash, sizeof hash);
   cmd_commit(&db);
-  log_info("account passwd address=%s", a.address);
+  log_info("account passwd address=%s cram=%s", a.address, cram ? "yes" : "no");
   db_close(&db);
   out_done();
   return 0;

@@ -78,6 +78,7 @@ static int list(const char *root, int argc, char **argv)
     if (!name_domain_ok(dom, &why)) ctl_fail(CTL_USAGE, "invalid domain %s: %s", dom, why);
   }
   cmd_open(&db, root, 0);
+  if (dom[0] && !table_get(&db.domains, dom)) ctl_fail(CTL_USAGE, "no domain %s", dom);
   if (out_json) fputs("[", stdout);
   for (i = 0; i < db.aliases.n; i++) {
     const trow *r = &db.aliases.r[i];

@@ -23,7 +23,10 @@ int db_path(const ctl_db *db, char *out, size_t n, const char *rel)
 static int load(ctl_db *db, table *t, const char *rel)
 {
   char p[PATH_MAX];
-  return db_path(db, p, sizeof p, rel) && table_load(t, p);
+  if (!db_path(db, p, sizeof p, rel)) return 0;
+  if (table_load(t, p)) return 1;
+  db->bad_line = t->bad_line;
+  return 0;
 }
 
 int db_open(ctl_db *db, const char *root, int lock, const char **what)
@@ -228,11 +231,14 @@ static int compile_passwd(ctl_db *db)
   if (!db_path(db, p, sizeof p, "accounts/passwd.cdb")) return 0;
   if (!cdbw_start(&w, p)) goto fail;
   for (i = 0; i < db->passwd.n; i++) {
+    /* "HASH" or "HASH cram:SECRET" (the secret may hold spaces) */
     const trow *r = &db->passwd.r[i];
-    if (!strncmp(r->val, "cram:", 5)) {
-      if (!add_kv(&w, 'C', r->key, strlen(r->key), r->val + 5, strlen(r->val + 5))) goto fail;
-    } else if (!add_kv(&w, 'P', r->key, strlen(r->key), r->val, strlen(r->val))) {
-      goto fail;
+    size_t hl = strcspn(r->val, " ");
+    if (!add_kv(&w, 'P', r->key, strlen(r->key), r->val, hl)) goto fail;
+    if (r->val[hl]) {
+      const char *c = r->val + hl + 1;
+      if (strncmp(c, "cram:", 5) != 0 || !c[5]) { errno = EINVAL; goto fail; }
+      if (!add_kv(&w, 'C', r->key, strlen(r->key), c + 5, strlen(c + 5))) goto fail;
     }
   }
   return cdbw_finish(&w, 0600, geteuid() == 0 ? db->owner : (uid_t)-1, db->owner_gid);

@@ -16,6 +16,7 @@ typedef struct ctl_db {
   int lockfd;
   uid_t owner;                  /* owner of ROOT/accounts: 0 for a root instance */
   gid_t owner_gid;
+  size_t bad_line;              /* after a malformed file: its line number */
 } ctl_db;
 
 /* An account line: "UID GID HOME FLAGS" (FLAGS "-" or letters d v c). */

@@ -17,10 +17,33 @@ int fsx_isdir(const char *path)
   return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Through a descriptor opened without following a symlink, so a name that
+ * is swapped for a link meanwhile never redirects the change. */
 int fsx_own(const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
-  if (uid != FSX_NOCHOWN && lchown(path, uid, gid) != 0) return 0;
-  return chmod(path, mode) == 0;
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), r = 1, e;
+  if (fd < 0) return 0;
+  if (uid != FSX_NOCHOWN && fchown(fd, uid, gid) != 0) r = 0;
+  if (r && fchmod(fd, mode) != 0) r = 0;
+  e = errno;
+  close(fd);
+  errno = e;
+  return r;
+}
+
+int fsx_dir_at(int dfd, const char *name, mode_t mode, uid_t uid, gid_t gid)
+{
+  int fd, e;
+  if (mkdirat(dfd, name, 0700) != 0 && errno != EEXIST) return -1;
+  fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if ((uid != FSX_NOCHOWN && fchown(fd, uid, gid) != 0) || fchmod(fd, mode) != 0) {
+    e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
 }
 
 int fsx_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)

@@ -12,6 +12,9 @@
 /* Creates path if missing (never through a symlink), then sets owner and
  * mode, also on an existing directory. */
 int fsx_dir(const char *path, mode_t mode, uid_t uid, gid_t gid);
+/* As fsx_dir for name inside the directory dfd, never through a symlink;
+ * returns a descriptor of the directory, or -1 with errno. */
+int fsx_dir_at(int dfd, const char *name, mode_t mode, uid_t uid, gid_t gid);
 /* Creates the file with data if it does not exist; an existing file keeps
  * its contents but gets owner and mode. */
 int fsx_file_default(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);

@@ -66,6 +66,66 @@ bad:
   return 0;
 }
 
+/* The next NUL-terminated field at *i; NULL when there is no NUL left. */
+static const char *field(const char *s, size_t n, size_t *i, size_t *len)
+{
+  const char *f = s + *i, *z;
+  if (*i >= n) return 0;
+  z = memchr(f, 0, n - *i);
+  if (!z) return 0;
+  *len = (size_t)(z - f);
+  *i += *len + 1;
+  return f;
+}
+
+static int number(const char *f, size_t l, unsigned long *out)
+{
+  char *end;
+  if (l < 2 || f[1] < '0' || f[1] > '9') return 0;
+  errno = 0;
+  *out = strtoul(f + 1, &end, 10);
+  return !errno && end == f + l;
+}
+
+int qread_info(const char *s, size_t n, qmsg *m)
+{
+  static const char order[] = "bupF";
+  size_t i = 0, k, l;
+  unsigned long v;
+  for (k = 0; order[k]; k++) {
+    const char *f = field(s, n, &i, &l);
+    if (!f || l == 0 || f[0] != order[k]) goto bad;
+    if (order[k] == 'F') {
+      if (l - 1 > ADDR_MAX) goto bad;
+      memcpy(m->sender, f + 1, l - 1);
+      m->sender[l - 1] = 0;
+    } else {
+      if (!number(f, l, &v)) goto bad;
+      if (order[k] == 'b') m->injected = (time_t)v;
+      if (order[k] == 'u') m->uid = v;
+    }
+  }
+  if (i != n) goto bad;
+  return 1;
+bad:
+  errno = EINVAL;
+  return 0;
+}
+
+int qread_rcpts(const char *s, size_t n, qmsg *m)
+{
+  size_t i = 0, l;
+  while (i < n) {
+    const char *f = field(s, n, &i, &l);
+    if (!f || l < 2 || l - 1 > ADDR_MAX || (f[0] != 'T' && f[0] != 'D')) { errno = EINVAL; return 0; }
+    if (f[0] == 'T') {
+      if (!sa_catb(&m->rcpts, f + 1, l)) return 0;
+      m->nrcpts++;
+    }
+  }
+  return 1;
+}
+
 static int read_bounded(const char *path, sa *out, size_t max)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -82,6 +142,26 @@ static int read_bounded(const char *path, sa *out, size_t max)
   }
   close(fd);
   return 1;
+}
+
+/* Sender and pending recipients from yubin-send's state; whatever cannot be
+ * read (a file being rewritten, no permission) is left empty. */
+static void taken_in(const char *root, unsigned b, sa *buf, qmsg *m)
+{
+  static const char *const dirs[] = { "local", "remote" };
+  char p[PATH_MAX];
+  size_t k;
+  if ((size_t)snprintf(p, sizeof p, "%s/queue/info/%02x/%s", root, b, m->id) < sizeof p &&
+      read_bounded(p, buf, QREAD_ENVELOPE_MAX))
+    qread_info(buf->s, buf->len, m);
+  for (k = 0; k < 2; k++) {
+    size_t keep = m->rcpts.len, kept = m->nrcpts;
+    if ((size_t)snprintf(p, sizeof p, "%s/queue/%s/%02x/%s", root, dirs[k], b, m->id) >= sizeof p) continue;
+    if (read_bounded(p, buf, QREAD_ENVELOPE_MAX) && !qread_rcpts(buf->s, buf->len, m)) {
+      m->rcpts.len = keep;
+      m->nrcpts = kept;
+    }
+  }
 }
 
 int qread_each(const char *root, int (*fn)(const qmsg *m, void *arg), void *arg)
@@ -123,6 +203,7 @@ int qread_each(const char *root, int (*fn)(const qmsg *m, void *arg), void *arg)
         m.sender[0] = 0;
         m.rcpts.len = 0;
         m.nrcpts = 0;
+        taken_in(root, b, &env, &m);
       }
       r = fn(&m, arg);
       if (!r) { closedir(d); sa_free(&env); sa_free(&m.rcpts); return 0; }

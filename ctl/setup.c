@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sodium.h>
 
 #include "atomic.h"
 #include "cdbw.h"
@@ -128,7 +129,11 @@ int setup_check_target(const char *root)
   struct dirent *de;
   int empty = 1;
   d = opendir(root);
-  if (!d) return errno == ENOENT ? 1 : -1;
+  if (!d) {
+    if (errno == ENOENT) return 1;
+    if (errno == ENOTDIR) return 0;
+    return -1;
+  }
   while ((de = readdir(d))) {
     if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) { empty = 0; break; }
   }
@@ -219,6 +224,7 @@ static int make_bin(const setup_opts *o, const setup_ids *ids)
     if (strncmp(de->d_name, "yubin", 5) != 0 || strchr(de->d_name, '.')) continue;
     if ((size_t)snprintf(src, sizeof src, "%s/%s", self, de->d_name) >= sizeof src) continue;
     if (stat(src, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) continue;
+    /* setgid yubin too, so queue files get group yubin (queue/README.md) */
     if (ids->root && !strcmp(de->d_name, "yubin-queue")) { mode = 06711; u = ids->q; g = ids->yubin; }
     if (ids->root && !strcmp(de->d_name, "yubin-auth")) { mode = 04750; u = 0; g = ids->gd; }
     if ((size_t)snprintf(path, sizeof path, "%s/%s", bin, de->d_name) >= sizeof path) continue;
@@ -262,6 +268,89 @@ static int make_control(const setup_opts *o, const setup_ids *ids)
     n = snprintf(line, sizeof line, "%s\n", host);
     TRY("create", fsx_file_default(P("control/me"), line, (size_t)n, 0644, root, 0));
   }
+  return 1;
+}
+
+/* The whole of a small file (at most 64 KiB) into out. */
+static int read_whole(const char *file, sa *out)
+{
+  int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  out->cap = 65536;
+  if (fd < 0) return 0;
+  for (;;) {
+    ssize_t r;
+    if (!sa_ready(out, out->len + 4097)) { close(fd); return 0; }
+    r = read(fd, out->s + out->len, 4096);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) { close(fd); return 0; }
+    if (r == 0) break;
+    out->len += (size_t)r;
+  }
+  close(fd);
+  return 1;
+}
+
+/* control/tls/default.pem: a self-signed certificate for a new instance, made
+ * with Debian's openssl (EC P-256, ten years, CN = control/me), so TLS works
+ * from the first start; a real one replaces it (net/README-tlsd.md).  The
+ * key is root's alone (mode 0600): yubin-tlsd reads it before it drops its
+ * privileges, and no protocol daemon ever can. */
+static int make_tls(const setup_opts *o, const setup_ids *ids)
+{
+  char path[PATH_MAX], key[PATH_MAX + 32], crt[PATH_MAX + 32], subj[300], me[256];
+  uid_t root = ids->root ? 0 : FSX_NOCHOWN;
+  DIR *d;
+  struct dirent *de;
+  int have = 0;
+  sa a = SA_ZERO, b = SA_ZERO;
+  FILE *f;
+
+  TRY("create", fsx_dir(P("control/tls"), 0755, root, 0));
+  /* Relay credentials for yubin-remote: readable by yubinr only. */
+  TRY("create", fsx_file_default(P("control/relayauth"), "", 0, 0400, ids->root ? ids->r : FSX_NOCHOWN, ids->yubin));
+  d = opendir(P("control/tls"));
+  if (!d) return 0;
+  while ((de = readdir(d)) != 0) {
+    size_t n = strlen(de->d_name);
+    if (n > 4 && !strcmp(de->d_name + n - 4, ".pem")) have = 1;
+  }
+  closedir(d);
+  if (have) return 1;
+  f = fopen(P("control/me"), "r");
+  if (!f || !fgets(me, sizeof me, f)) strcpy(me, "localhost");
+  if (f) fclose(f);
+  me[strcspn(me, "\r\n/")] = 0;
+  snprintf(subj, sizeof subj, "/CN=%s", me[0] ? me : "localhost");
+  snprintf(key, sizeof key, "%s.key.%ld", P("control/tls/default.pem"), (long)getpid());
+  snprintf(crt, sizeof crt, "%s.crt.%ld", P("control/tls/default.pem"), (long)getpid());
+  {
+    char *const argv[] = { "/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                           "ec_paramgen_curve:P-256", "-nodes", "-days", "3650", "-subj", subj,
+                           "-keyout", key, "-out", crt, 0 };
+    int ok;
+    mode_t old = umask(077);
+    ok = run(argv);
+    umask(old);
+    if (!ok) {
+      unlink(key);
+      unlink(crt);
+      log_warn("unable to make a self-signed certificate with /usr/bin/openssl: TLS is off until control/tls/default.pem exists");
+      return 1;
+    }
+  }
+  {
+    int ok = read_whole(crt, &a) && read_whole(key, &b) && sa_catb(&a, b.s, b.len);
+    unlink(key);
+    unlink(crt);
+    if (b.s) sodium_memzero(b.s, b.a);
+    sa_free(&b);
+    if (!ok) { sa_free(&a); log_warn("unable to read the new certificate"); return 0; }
+    ok = atomic_write(P("control/tls/default.pem"), a.s, a.len, 0600, root, 0);
+    sodium_memzero(a.s, a.a);
+    sa_free(&a);
+    TRY("write", ok);
+  }
+  log_info("made a self-signed certificate for %s in control/tls/default.pem", me);
   return 1;
 }
 
@@ -315,6 +404,9 @@ static int make_queue(const setup_opts *o, const setup_ids *ids)
     int mine = i < 3;   /* mess intd todo belong to yubin-queue, the rest to yubin-send */
     mode_t mode = !strcmp(d, "intd") || !mine ? 0700 : 0750;
     uid_t u = mine ? q : s;
+    /* setgid: whatever group yubin-queue runs with, its files get group
+     * yubin, which yubin-send reads them through */
+    if (mine && ids->root) mode |= 02000;
     snprintf(rel, sizeof rel, "queue/%s", d);
     TRY("create", fsx_dir(P(rel), mode, u, g));
     for (b = 0; b < 256; b++) {
@@ -388,9 +480,13 @@ int setup_instance(const setup_opts *o, const setup_ids *ids)
   uid_t root = ids->root ? 0 : FSX_NOCHOWN;
   umask(022);
   TRY("create", fsx_dir(o->root, 0755, root, 0));
-  if (!make_bin(o, ids) || !make_control(o, ids) || !make_accounts(o, ids) ||
+  if (!make_bin(o, ids) || !make_control(o, ids) || !make_tls(o, ids) || !make_accounts(o, ids) ||
       !make_queue(o, ids) || !make_services(o, ids))
     return 0;
   TRY("create", fsx_dir(P("mail"), 0755, root, 0));
+  /* per-IP state shared by the login stages and smtpd (doc/ipstate.md) */
+  TRY("create", fsx_dir(P("run"), 0700, ids->d, ids->gd));
+  TRY("create", fsx_dir(P("run/pbs"), 0700, ids->d, ids->gd));
+  TRY("create", fsx_dir(P("run/authfail"), 0700, ids->d, ids->gd));
   return 1;
 }

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
   if (!dir || !*dir) usage();
 
   r = setup_check_target(dir);
-  if (r == 0) die(100, "%s is not empty and is not a yubin instance", dir);
+  if (r == 0) die(100, "%s is not a yubin instance (not an empty directory, and no control/ and queue/)", dir);
   if (r < 0) die_sys(111, "unable to read %s", dir);
   if (mkdir(dir, 0755) != 0 && errno != EEXIST) die_sys(111, "unable to create %s", dir);
   if (!realpath(dir, abs)) die_sys(111, "unable to resolve %s", dir);

@@ -23,7 +23,7 @@
 #define DOTFILE_SIZE_MAX ((size_t)64 << 10)  /* whole file */
 #define DOTFILE_LINE_MAX 1000                /* octets, without the LF */
 #define DOTFILE_LINES_MAX 1000               /* physical lines, comments included */
-#define DOTFILE_DELIVERIES_MAX 100           /* delivery lines */
+#define DOTFILE_DELIVERIES_MAX 1000          /* delivery lines */
 
 #define DOT_MAILDIR 1
 #define DOT_MBOX 2

@@ -76,9 +76,12 @@ TEST(limits)
   CHECK(!parse(big));
   big[DOTFILE_LINE_MAX] = 0;
   CHECK(parse(big));
-  /* more delivery lines than allowed */
+  /* as many delivery lines as allowed, and one more */
   big[0] = 0;
-  for (i = 0; i <= DOTFILE_DELIVERIES_MAX; i++) strcat(big, "./m\n");
+  for (i = 0; i < DOTFILE_DELIVERIES_MAX; i++) strcat(big, "./m\n");
+  CHECK(parse(big));
+  CHECK(nd == DOTFILE_DELIVERIES_MAX);
+  strcat(big, "./m\n");
   CHECK(!parse(big));
   CHECK(de.lineno == DOTFILE_DELIVERIES_MAX + 1);
   /* too many physical lines */
@@ -91,6 +94,8 @@ TEST(limits)
   CHECK(!dotfile_parse(big, DOTFILE_SIZE_MAX + 1, d, DOTFILE_DELIVERIES_MAX, &nd, &de));
   /* caller's table is honoured */
   CHECK(!dotfile_parse("./a\n./b\n", 8, d, 1, &nd, &de));
+  CHECK_STR(de.why, "too many deliveries");
+  CHECK(de.lineno == 2);
 }
 
 TEST(utf8_forward)

@@ -1,6 +1,7 @@
 #include "starttls.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,14 +36,16 @@ static ssize_t read_msg(int fd, char *buf, size_t n)
   return -1;
 }
 
-int starttls_begin(linebuf *lb)
+int starttls_begin(linebuf *lb, const char *reply, size_t len)
 {
   int fd = ctl_fd();
-  char msg[512], *end;
+  char msg[512], *end, head[24];
   unsigned long long sent;
   ssize_t n;
-  if (fd < 0) return 0;
-  if (!write_all(fd, "S", 1)) return 0;
+  int hl;
+  if (fd < 0 || len > STARTTLS_REPLY_MAX) return 0;
+  hl = snprintf(head, sizeof head, "S%zu\n", len);
+  if (!write_all(fd, head, (size_t)hl) || !write_all(fd, reply, len)) return 0;
   n = read_msg(fd, msg, sizeof msg);
   if (n < 3 || msg[0] != 'T') return 0;
   errno = 0;

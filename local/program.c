@@ -63,6 +63,24 @@ static int feed(feeder *f, int fd)
   }
 }
 
+/* Reads what the program wrote, keeping the first LOCAL_OUTPUT_MAX bytes.
+ * Returns 0 (and closes fd) at end of output, else 1. */
+static int collect(int fd, char *out, size_t *outlen)
+{
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof buf);
+  if (n > 0) {
+    size_t k = (size_t)n;
+    if (k > LOCAL_OUTPUT_MAX - *outlen) k = LOCAL_OUTPUT_MAX - *outlen;
+    memcpy(out + *outlen, buf, k);
+    *outlen += k;
+    return 1;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 1;
+  close(fd);
+  return 0;
+}
+
 static void output_text(char *out, size_t len)
 {
   size_t i;
@@ -124,26 +142,23 @@ void deliver_program(const char *cmd, char *const env[], const char *prefix, siz
     }
     if (feeding) { p[np].fd = in[1]; p[np].events = POLLOUT; np++; }
     if (reading) { p[np].fd = op[0]; p[np].events = POLLIN; ofd = (int)np++; }
-    if (np == 0) {
-      /* Everything closed: wait for the exit, polling the clock. */
+    if (np > 0 && poll(p, np, left > 100 ? 100 : (int)left) < 0 && errno != EINTR) break;
+    if (np == 0) poll(0, 0, left < 20 ? (int)left : 20);
+    if (ofd >= 0 && (p[ofd].revents & (POLLIN | POLLHUP | POLLERR))) reading = collect(op[0], out, &outlen);
+    /* The program's exit ends the delivery, even when something it started
+     * in the background still holds its stdin or stdout. */
+    {
       pid_t w = waitpid(pid, &st, WNOHANG);
-      if (w == pid) { exited = 1; break; }
-      if (w < 0 && errno != EINTR) break;
-      poll(0, 0, left < 20 ? (int)left : 20);
-      continue;
-    }
-    if (poll(p, np, left > 1000 ? 1000 : (int)left) < 0 && errno != EINTR) break;
-    if (ofd >= 0 && (p[ofd].revents & (POLLIN | POLLHUP | POLLERR))) {
-      char buf[4096];
-      ssize_t n = read(op[0], buf, sizeof buf);
-      if (n > 0) {
-        size_t k = (size_t)n;
-        if (k > LOCAL_OUTPUT_MAX - outlen) k = LOCAL_OUTPUT_MAX - outlen;
-        memcpy(out + outlen, buf, k);
-        outlen += k;
-      } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-        close(op[0]);
-        reading = 0;
+      if (w == pid) {
+        int k;
+        exited = 1;
+        for (k = 0; k < 16 && reading; k++) {
+          struct pollfd q = { op[0], POLLIN, 0 };
+          if (poll(&q, 1, 0) <= 0) break;
+          reading = collect(op[0], out, &outlen);
+        }
+      } else if (w < 0 && errno != EINTR) {
+        break;
       }
     }
   }

@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "atomic.h"
+#include "starttls.h"
 
 const char *tlsrelay_suite_name(unsigned suite)
 {
@@ -40,6 +42,52 @@ static ssize_t rd(int fd, void *b, size_t n)
   }
 }
 
+/* Reads exactly n bytes from fd (blocking). */
+static int rd_exact(int fd, char *b, size_t n)
+{
+  while (n) {
+    ssize_t r = rd(fd, b, n);
+    if (r <= 0) return 0;
+    b += r;
+    n -= (size_t)r;
+  }
+  return 1;
+}
+
+/* The daemon asked for TLS: "S<len>\n" then its reply to the client.  From
+ * here on nothing more is read from the network in plaintext, so the
+ * client's first TLS record waits in the socket for the handshake; what the
+ * daemon already wrote goes out first, then its reply. */
+static int begin_tls(tlsrelay *r, char *buf, size_t bufsize)
+{
+  char num[8], ack[40], reply[STARTTLS_REPLY_MAX];
+  size_t i = 0, len;
+  int l;
+  for (;;) {
+    if (i == sizeof num || !rd_exact(r->ctl, num + i, 1)) return 0;
+    if (num[i] == '\n') break;
+    if (num[i] < '0' || num[i] > '9') return 0;
+    i++;
+  }
+  num[i] = 0;
+  if (i == 0) return 0;
+  len = (size_t)atoi(num);
+  if (len > sizeof reply || !rd_exact(r->ctl, reply, len)) return 0;
+  for (;;) {
+    struct pollfd q = { r->app, POLLIN, 0 };
+    ssize_t got;
+    if (poll(&q, 1, 0) <= 0 || !(q.revents & POLLIN)) break;
+    got = rd(r->app, buf, bufsize);
+    if (got <= 0) break;
+    if (!write_all(r->net_out, buf, (size_t)got)) return 0;
+  }
+  if (!write_all(r->net_out, reply, len)) return 0;
+  /* How many plaintext bytes the daemon was sent, so it can discard what it
+   * has not consumed (commands pipelined after STARTTLS). */
+  l = snprintf(ack, sizeof ack, "T%llu\n", r->plain_to_app);
+  return write_all(r->ctl, ack, (size_t)l);
+}
+
 int tlsrelay_plain(tlsrelay *r)
 {
   char buf[8192];
@@ -53,8 +101,6 @@ int tlsrelay_plain(tlsrelay *r)
     pr = poll(p, (nfds_t)n, r->idle_timeout_ms);
     if (pr < 0) { if (errno == EINTR) continue; return 0; }
     if (pr == 0) return 0;
-    /* The daemon's reply to STARTTLS was written before its 'S': relay it
-     * first, or it would be lost when both are ready in the same poll. */
     if (iapp >= 0 && (p[iapp].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t got = rd(r->app, buf, sizeof buf);
       if (got <= 0) { app_open = 0; return 0; }
@@ -63,14 +109,7 @@ int tlsrelay_plain(tlsrelay *r)
     if (ictl >= 0 && (p[ictl].revents & (POLLIN | POLLHUP))) {
       char c;
       ssize_t got = rd(r->ctl, &c, 1);
-      if (got == 1 && c == 'S') {
-        /* Tell the daemon how many plaintext bytes it was sent, so it can
-         * discard any it has not consumed (pipelined after STARTTLS). */
-        char ack[40];
-        int l = snprintf(ack, sizeof ack, "T%llu\n", r->plain_to_app);
-        if (!write_all(r->ctl, ack, (size_t)l)) return 0;
-        return 1;
-      }
+      if (got == 1 && c == 'S') return begin_tls(r, buf, sizeof buf);
       r->ctl = -1; /* the daemon gave up the channel */
     }
     if (inet >= 0 && (p[inet].revents & (POLLIN | POLLHUP | POLLERR))) {

@@ -104,10 +104,17 @@ int main(int argc, char **argv)
 
   /* Privileged part: read the keys.  Nothing has come from the network yet. */
   if (!instance_path(dir, sizeof dir, "control/tls")) die_sys(111, "instance path too long");
-  if (!tlscert_load_dir(&certs, dir, &why, whybuf, sizeof whybuf))
-    die(111, "no usable certificate: %s", why ? why : "unknown");
-  if (why) log_warn("skipped: %s", why);
   if (privs_user(user, &duid, &dgid) != 1) die_sys(111, "unknown user %s", user);
+  if (!tlscert_load_dir(&certs, dir, &why, whybuf, sizeof whybuf)) {
+    if (!starttls) die(111, "no usable certificate: %s", why ? why : "unknown");
+    /* STARTTLS mode without a certificate: the daemon runs in plaintext and
+     * does not offer STARTTLS (TLSCTL is not set). */
+    log_warn("no usable certificate, STARTTLS not offered: %s", why ? why : "unknown");
+    if (!privs_drop(duid, dgid)) die_sys(111, "unable to drop privileges to %s", user);
+    execvp(argv[optind], argv + optind);
+    die_sys(111, "unable to run %s", argv[optind]);
+  }
+  if (why) log_warn("skipped: %s", why);
   if (privs_user(YUBIN_USER_TLS, &tuid, &tgid) != 1) die_sys(111, "unknown user %s", YUBIN_USER_TLS);
 
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, app) != 0) die_sys(111, "unable to create socketpair");

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "checked.h"
+#include "linebuf.h"
+#include "log.h"
 #include "msgconv.h"
 
 #define LOCK_FILE "yubin-pop3.lock"
@@ -18,7 +20,42 @@
 #define INDEX_TMP "yubin-pop3.index.tmp"
 #define INDEX_HEAD "yubin-pop3-index 1\n"
 
-const char *maildrop_name(const maildrop *d, size_t i) { return d->arena + d->msg[i].name; }
+/* len bytes at off in the index file, through the block cache. */
+static int fetch(maildrop *d, size_t off, size_t len, char *out)
+{
+  if (off < d->blk_off || off + len > d->blk_off + d->blk_len) {
+    ssize_t r;
+    do r = pread(d->idxfd, d->blk, MAILDROP_BLOCK, (off_t)off); while (r < 0 && errno == EINTR);
+    if (r < 0) return 0;
+    d->blk_off = off;
+    d->blk_len = (size_t)r;
+    if (len > d->blk_len) { errno = EIO; return 0; }
+  }
+  memcpy(out, d->blk + (off - d->blk_off), len);
+  return 1;
+}
+
+int maildrop_uid(maildrop *d, size_t i, char *out)
+{
+  const maildrop_msg *m = &d->msg[i];
+  if (d->idxfd < 0) memcpy(out, d->arena + m->name, m->ulen);
+  else if (!fetch(d, m->name, m->ulen, out)) return 0;
+  out[m->ulen] = 0;
+  return 1;
+}
+
+int maildrop_path(maildrop *d, size_t i, char *out)
+{
+  const maildrop_msg *m = &d->msg[i];
+  if (d->idxfd < 0) {
+    snprintf(out, MAILDROP_PATH_MAX, "cur/%s", d->arena + m->name);
+    return 1;
+  }
+  memcpy(out, "cur/", 4);
+  if (!maildrop_uid(d, i, out + 4)) return 0;
+  snprintf(out + 4 + m->ulen, MAILDROP_PATH_MAX - 4 - m->ulen, "%s", d->infos[m->info]);
+  return 1;
+}
 
 static int grow(void **p, size_t *a, size_t need, size_t elem)
 {
@@ -42,13 +79,14 @@ static int add(maildrop *d, const char *name)
   if (len == 0 || len > MAILDROP_NAME_MAX || name[0] == '.') return 1;  /* not a message */
   if (d->n >= MAILDROP_MAX_MESSAGES) { errno = EFBIG; return 0; }
   if (!size_add(d->arena_len, len + 1, &need)) return 0;
+  if (need > UINT32_MAX) { errno = EFBIG; return 0; }
   if (!grow((void **)&d->arena, &d->arena_a, need, 1)) return 0;
   if (!grow((void **)&d->msg, &d->a, d->n + 1, sizeof *d->msg)) return 0;
   memcpy(d->arena + d->arena_len, name, len + 1);
   colon = strchr(name, ':');
   m = &d->msg[d->n++];
-  m->name = d->arena_len;
-  m->ulen = (unsigned short)(colon ? (size_t)(colon - name) : len);
+  m->name = (uint32_t)d->arena_len;
+  m->ulen = (uint16_t)(colon ? (size_t)(colon - name) : len);
   m->size = 0;
   m->deleted = 0;
   d->arena_len = need;
@@ -64,9 +102,10 @@ static int take_new(void)
   if (!dir) return errno == ENOENT;
   while ((errno = 0, e = readdir(dir)) != 0) {
     size_t len = strlen(e->d_name);
-    if (e->d_name[0] == '.' || len > MAILDROP_NAME_MAX - 3 || strchr(e->d_name, ':')) continue;
+    if (e->d_name[0] == '.' || len > MAILDROP_NAME_MAX - 3) continue;
     snprintf(from, sizeof from, "new/%s", e->d_name);
-    snprintf(to, sizeof to, "cur/%s:2,", e->d_name);
+    /* a name that already carries an info part keeps it */
+    snprintf(to, sizeof to, "cur/%s%s", e->d_name, strchr(e->d_name, ':') ? "" : ":2,");
     if (rename(from, to) != 0 && errno != ENOENT) { int s = errno; closedir(dir); errno = s; return 0; }
   }
   if (errno) { int s = errno; closedir(dir); errno = s; return 0; }
@@ -122,101 +161,86 @@ int maildrop_measure(const char *path, unsigned long long *size)
   return 1;
 }
 
-/* Reads the whole index; NULL (and *len 0) when absent or unusable. */
-static char *read_index(size_t *len)
+/* Parses one index line "UNIQUE SIZE\n"; 0 on junk. */
+static int index_entry(const char *s, size_t len, const char **u, size_t *ul, unsigned long long *size)
 {
-  struct stat st;
-  char *buf;
-  size_t got = 0;
-  int fd = open(INDEX_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  *len = 0;
-  if (fd < 0) return 0;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > MAILDROP_INDEX_MAX ||
-      !(buf = malloc((size_t)st.st_size + 1))) { close(fd); return 0; }
-  while (got < (size_t)st.st_size) {
-    ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += (size_t)r;
+  const char *sp;
+  unsigned long long v = 0;
+  size_t i;
+  if (len < 4 || s[len - 1] != '\n') return 0;
+  sp = memchr(s, ' ', len);
+  if (!sp || sp == s || (size_t)(sp - s) > MAILDROP_NAME_MAX) return 0;
+  i = (size_t)(sp - s) + 1;
+  if (i >= len - 1 || len - 1 - i > 19) return 0;
+  for (; i < len - 1; i++) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+    v = v * 10 + (unsigned long long)(s[i] - '0');
   }
-  close(fd);
-  buf[got] = 0;
-  *len = got;
-  return buf;
-}
-
-/* Parses "UNIQUE SIZE\n" at *p; 1 with the fields, 0 at the end or on junk. */
-static int index_entry(char **p, char *end, const char **u, size_t *ul, unsigned long long *size)
-{
-  char *s = *p, *sp, *nl, *e;
-  if (s >= end) return 0;
-  nl = memchr(s, '\n', (size_t)(end - s));
-  if (!nl) return 0;
-  sp = memchr(s, ' ', (size_t)(nl - s));
-  if (!sp || sp == s || (size_t)(sp - s) > MAILDROP_NAME_MAX || sp[1] < '0' || sp[1] > '9') return 0;
-  errno = 0;
-  *size = strtoull(sp + 1, &e, 10);
-  if (errno || e != nl) return 0;
+  if (v > UINT32_MAX) return 0;
   *u = s;
   *ul = (size_t)(sp - s);
-  *p = nl + 1;
+  *size = v;
   return 1;
 }
 
-/* Fills in sizes from the index (both sorted by unique name); measures the rest. */
-static int sizes(maildrop *d)
+static int measure_msg(maildrop *d, maildrop_msg *m)
 {
-  size_t len, i = 0, ul = 0, matched = 0, entries = 0;
-  char *buf = read_index(&len), *p, *end;
-  const char *u = 0, *prev = 0;
-  size_t prevl = 0;
-  unsigned long long sz = 0;
-  int have = 0;
-
-  if (buf && len >= sizeof INDEX_HEAD - 1 && memcmp(buf, INDEX_HEAD, sizeof INDEX_HEAD - 1) == 0) {
-    p = buf + sizeof INDEX_HEAD - 1;
-    end = buf + len;
-    have = index_entry(&p, end, &u, &ul, &sz);
-    while (i < d->n) {
-      maildrop_msg *m = &d->msg[i];
-      int c = have ? ucmp(d->arena + m->name, m->ulen, u, ul) : -1;
-      if (c == 0) {
-        m->size = sz;
-        matched++;
-        i++;
-      }
-      if (c < 0) {
-        char path[MAILDROP_NAME_MAX + 8];
-        snprintf(path, sizeof path, "cur/%s", d->arena + m->name);
-        if (!maildrop_measure(path, &m->size)) { if (errno != ENOENT) { free(buf); return 0; } m->deleted = 2; }
-        d->measured++;
-        i++;
-        continue;
-      }
-      /* c >= 0: advance the index, which must stay sorted */
-      entries++;
-      prev = u;
-      prevl = ul;
-      have = index_entry(&p, end, &u, &ul, &sz);
-      if (have && ucmp(prev, prevl, u, ul) >= 0) have = 0;
-    }
-    while (have) {
-      entries++;
-      have = index_entry(&p, end, &u, &ul, &sz);
-    }
-    free(buf);
-    d->index_stale = d->measured > 0 || entries != matched;
+  char path[MAILDROP_PATH_MAX];
+  unsigned long long size;
+  snprintf(path, sizeof path, "cur/%s", d->arena + m->name);
+  d->measured++;
+  if (maildrop_measure(path, &size)) {
+    if (size <= UINT32_MAX) { m->size = (uint32_t)size; return 1; }
+    log_warn("not listing %s: 4 GiB or larger", path);
+    m->deleted = 2;
     return 1;
   }
-  free(buf);
-  for (; i < d->n; i++) {
-    maildrop_msg *m = &d->msg[i];
-    char path[MAILDROP_NAME_MAX + 8];
-    snprintf(path, sizeof path, "cur/%s", d->arena + m->name);
-    if (!maildrop_measure(path, &m->size)) { if (errno != ENOENT) return 0; m->deleted = 2; }
-    d->measured++;
+  if (errno != ENOENT) return 0;
+  m->deleted = 2;   /* gone meanwhile */
+  return 1;
+}
+
+/* Fills in sizes from the index (both sorted by unique name, merged in one
+ * pass; the index is streamed, never held whole); measures the rest. */
+static int sizes(maildrop *d)
+{
+  static char buf[65536];
+  char prev[MAILDROP_NAME_MAX];
+  size_t i = 0, ul = 0, prevl = 0, matched = 0, entries = 0, len;
+  const char *u = 0, *line;
+  unsigned long long sz = 0;
+  int have = 0, fd = open(INDEX_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  linebuf lb;
+
+  if (fd >= 0) {
+    lb_init(&lb, fd, buf, sizeof buf, 0);
+    if (lb_getline(&lb, &line, &len) == 1 && len == sizeof INDEX_HEAD - 1 &&
+        memcmp(line, INDEX_HEAD, len) == 0)
+      have = lb_getline(&lb, &line, &len) == 1 && index_entry(line, len, &u, &ul, &sz);
   }
-  d->index_stale = 1;
+  while (i < d->n) {
+    maildrop_msg *m = &d->msg[i];
+    int c = have ? ucmp(d->arena + m->name, m->ulen, u, ul) : -1;
+    if (c < 0) {
+      if (!measure_msg(d, m)) { if (fd >= 0) close(fd); return 0; }
+      i++;
+      continue;
+    }
+    if (c == 0) {
+      m->size = (uint32_t)sz;
+      matched++;
+      i++;
+    }
+    /* advance the index, which must stay strictly sorted */
+    entries++;
+    memcpy(prev, u, ul);
+    prevl = ul;
+    have = lb_getline(&lb, &line, &len) == 1 && index_entry(line, len, &u, &ul, &sz) &&
+           ucmp(prev, prevl, u, ul) < 0;
+  }
+  if (have) entries++;   /* entries left over: messages gone since */
+  if (fd >= 0) close(fd);
+  d->index_stale = d->measured > 0 || entries != matched;
   return 1;
 }
 
@@ -229,23 +253,84 @@ static void compact(maildrop *d)
 }
 
 /* Rewrites the index from the messages not deleted.  A cache: failure is
- * harmless (the next session measures again), so it is not fsynced. */
-static void write_index(maildrop *d)
+ * harmless (the next session measures again), so it is not fsynced.
+ * Returns 1 if the new index is in place. */
+static int write_index(maildrop *d)
 {
+  char u[MAILDROP_NAME_MAX + 1];
   FILE *f;
   size_t i;
   int fd = open(INDEX_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return;
+  if (fd < 0) return 0;
   f = fdopen(fd, "w");
-  if (!f) { close(fd); unlink(INDEX_TMP); return; }
+  if (!f) { close(fd); unlink(INDEX_TMP); return 0; }
   fputs(INDEX_HEAD, f);
   for (i = 0; i < d->n; i++) {
     const maildrop_msg *m = &d->msg[i];
     if (m->deleted) continue;
-    fwrite(d->arena + m->name, 1, m->ulen, f);
-    fprintf(f, " %llu\n", m->size);
+    if (!maildrop_uid(d, i, u)) { fclose(f); unlink(INDEX_TMP); return 0; }
+    fprintf(f, "%s %lu\n", u, (unsigned long)m->size);
   }
-  if (fclose(f) != 0 || rename(INDEX_TMP, INDEX_FILE) != 0) unlink(INDEX_TMP);
+  if (fclose(f) != 0 || rename(INDEX_TMP, INDEX_FILE) != 0) { unlink(INDEX_TMP); return 0; }
+  return 1;
+}
+
+static size_t line_len(const maildrop_msg *m)
+{
+  char num[24];
+  return (size_t)m->ulen + 1 + (size_t)snprintf(num, sizeof num, "%lu", (unsigned long)m->size) + 1;
+}
+
+/* Drops the names from memory when the index holds exactly them, in order
+ * (what write_index makes); otherwise keeps them.  Never fails. */
+static void drop_names(maildrop *d)
+{
+  char u[MAILDROP_NAME_MAX + 1];
+  size_t i, off = sizeof INDEX_HEAD - 1;
+  struct stat st;
+  d->ninfo = 0;
+  for (i = 0; i < d->n; i++) {
+    const char *info = d->arena + d->msg[i].name + d->msg[i].ulen;   /* ":2,S" or "" */
+    size_t k, l = strlen(info);
+    if (l > MAILDROP_INFO_LEN) return;
+    for (k = 0; k < d->ninfo && strcmp(d->infos[k], info) != 0; k++) ;
+    if (k == d->ninfo) {
+      if (k == MAILDROP_INFO_MAX) return;
+      memcpy(d->infos[k], info, l + 1);
+      d->ninfo++;
+    }
+    d->msg[i].info = (uint8_t)k;
+  }
+  for (i = 0; i < d->n; i++) off += line_len(&d->msg[i]);
+  if (off > UINT32_MAX) return;
+  d->idxfd = open(INDEX_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (d->idxfd < 0) return;
+  if (fstat(d->idxfd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != off ||
+      !(d->blk = malloc(MAILDROP_BLOCK)))
+    goto keep;
+  d->blk_off = d->blk_len = 0;
+  /* every line must hold its message's name where expected */
+  for (i = 0, off = sizeof INDEX_HEAD - 1; i < d->n; i++) {
+    const maildrop_msg *m = &d->msg[i];
+    if (!fetch(d, off, (size_t)m->ulen + 1, u) || memcmp(u, d->arena + m->name, m->ulen) != 0 ||
+        u[m->ulen] != ' ')
+      goto keep;
+    off += line_len(m);
+  }
+  for (i = 0, off = sizeof INDEX_HEAD - 1; i < d->n; i++) {
+    size_t l = line_len(&d->msg[i]);
+    d->msg[i].name = (uint32_t)off;
+    off += l;
+  }
+  free(d->arena);
+  d->arena = 0;
+  d->arena_len = d->arena_a = 0;
+  return;
+keep:
+  free(d->blk);
+  d->blk = 0;
+  close(d->idxfd);
+  d->idxfd = -1;
 }
 
 int maildrop_open(maildrop *d)
@@ -261,18 +346,18 @@ int maildrop_open(maildrop *d)
   if (d->n > 1) qsort_r(d->msg, d->n, sizeof *d->msg, msg_cmp, d->arena);
   if (!sizes(d)) return 0;
   compact(d);
-  if (d->index_stale) write_index(d);
+  if (d->index_stale && !write_index(d)) return 1;
+  drop_names(d);
   return 1;
 }
 
 size_t maildrop_update(maildrop *d)
 {
   size_t i, failed = 0, gone = 0;
-  char path[MAILDROP_NAME_MAX + 8];
+  char path[MAILDROP_PATH_MAX];
   for (i = 0; i < d->n; i++) {
     if (!d->msg[i].deleted) continue;
-    snprintf(path, sizeof path, "cur/%s", maildrop_name(d, i));
-    if (unlink(path) != 0 && errno != ENOENT) { failed++; d->msg[i].deleted = 0; }
+    if (!maildrop_path(d, i, path) || (unlink(path) != 0 && errno != ENOENT)) { failed++; d->msg[i].deleted = 0; }
     else gone++;
   }
   if (gone) write_index(d);
@@ -283,8 +368,12 @@ void maildrop_close(maildrop *d)
 {
   if (d->lockfd >= 0) close(d->lockfd);
   d->lockfd = -1;
+  if (d->idxfd >= 0) close(d->idxfd);
+  d->idxfd = -1;
+  free(d->blk);
   free(d->arena);
   free(d->msg);
+  d->blk = 0;
   d->arena = 0;
   d->msg = 0;
   d->n = d->a = d->arena_len = d->arena_a = 0;

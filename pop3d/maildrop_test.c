@@ -20,6 +20,20 @@ static void put(const char *path, const char *data)
 
 static int exists(const char *path) { return access(path, F_OK) == 0; }
 
+static const char *path_of(maildrop *d, size_t i)
+{
+  static char p[MAILDROP_PATH_MAX];
+  if (!maildrop_path(d, i, p)) return "(error)";
+  return p;
+}
+
+static const char *uid_of(maildrop *d, size_t i)
+{
+  static char u[MAILDROP_NAME_MAX + 1];
+  if (!maildrop_uid(d, i, u)) return "(error)";
+  return u;
+}
+
 static void fresh(void)
 {
   char cmd[1200];
@@ -37,21 +51,30 @@ TEST(new_to_cur_sizes_and_order)
   put("new/1700000001.M1P1.host,S=5", "a\n.x\n");
   put("cur/1700000000.M0P1.host:2,S", "seen\r\nno newline");
   put("cur/.hidden", "x");
+  put("new/1700000003.M3P1.host:2,F", "f\n");
   CHECK(maildrop_open(&d) == 1);
-  CHECK(d.n == 3);
-  CHECK_STR(maildrop_name(&d, 0), "1700000000.M0P1.host:2,S");
-  CHECK_STR(maildrop_name(&d, 1), "1700000001.M1P1.host,S=5:2,");
-  CHECK_STR(maildrop_name(&d, 2), "1700000002.M2P1.host:2,");
+  CHECK(d.n == 4);
+  CHECK_STR(path_of(&d, 3), "cur/1700000003.M3P1.host:2,F");
+  CHECK_STR(path_of(&d, 0), "cur/1700000000.M0P1.host:2,S");
+  CHECK_STR(path_of(&d, 1), "cur/1700000001.M1P1.host,S=5:2,");
+  CHECK_STR(path_of(&d, 2), "cur/1700000002.M2P1.host:2,");
+  CHECK_STR(uid_of(&d, 1), "1700000001.M1P1.host,S=5");
+  /* the index was written: names are read back from it */
+  CHECK(d.idxfd >= 0 && d.arena == 0);
   CHECK(d.msg[0].size == 6 + 10 + 2);
   CHECK(d.msg[1].size == 3 + 4);
   CHECK(d.msg[2].size == 3 + 6);
   CHECK(d.msg[0].ulen == strlen("1700000000.M0P1.host"));
-  CHECK(d.measured == 3);
+  CHECK(d.measured == 4);
   CHECK(exists("cur/1700000002.M2P1.host:2,") && !exists("new/1700000002.M2P1.host"));
   maildrop_close(&d);
   /* the second session measures nothing */
   CHECK(maildrop_open(&d) == 1);
-  CHECK(d.measured == 0 && d.n == 3 && d.msg[2].size == 9);
+  CHECK(d.measured == 0 && d.n == 4 && d.msg[2].size == 9);
+  CHECK(d.idxfd >= 0 && d.arena == 0);
+  CHECK_STR(path_of(&d, 0), "cur/1700000000.M0P1.host:2,S");
+  CHECK_STR(path_of(&d, 3), "cur/1700000003.M3P1.host:2,F");
+  CHECK_STR(uid_of(&d, 2), "1700000002.M2P1.host");
   maildrop_close(&d);
 }
 
@@ -81,6 +104,13 @@ TEST(damaged_or_stale_index_is_ignored)
    * trusted) cached size, 2.M2P1.h is measured */
   CHECK(d.msg[0].size == 999);
   CHECK(d.msg[1].size == 4);
+  CHECK_STR(path_of(&d, 1), "cur/2.M2P1.h:2,");
+  maildrop_close(&d);
+  /* an index with the right names but not in canonical form keeps the names in memory */
+  put("yubin-pop3.index", "yubin-pop3-index 1\n1.M1P1.h 0005\n2.M2P1.h 4\n");
+  CHECK(maildrop_open(&d) == 1);
+  CHECK(d.measured == 0 && d.msg[0].size == 5 && d.idxfd < 0 && d.arena != 0);
+  CHECK_STR(path_of(&d, 0), "cur/1.M1P1.h:2,");
   maildrop_close(&d);
   put("yubin-pop3.index", "something else\n");
   CHECK(maildrop_open(&d) == 1);
@@ -95,6 +125,7 @@ TEST(update_removes_only_deleted)
   put("cur/1.M1P1.h:2,", "a\n");
   put("cur/2.M2P1.h:2,", "b\n");
   CHECK(maildrop_open(&d) == 1);
+  CHECK(d.idxfd >= 0);
   d.msg[0].deleted = 1;
   CHECK(maildrop_update(&d) == 0);
   maildrop_close(&d);

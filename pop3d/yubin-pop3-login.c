@@ -165,9 +165,9 @@ static int command(pop3_cmd *c)
   case POP3_STLS:
     if (tls) { out_puts("-ERR already using TLS\r\n"); return 0; }
     if (!starttls_available()) { out_puts("-ERR STLS is not available here\r\n"); return 0; }
-    out_puts("+OK begin TLS negotiation\r\n");
     out_flush();
-    if (!starttls_begin(&lb)) { log_info("%ld tls handshake failed ip=%s", (long)getpid(), ip); exit(0); }
+    /* yubin-tlsd sends the reply once it has stopped reading plaintext. */
+    if (!starttls_begin(&lb, "+OK begin TLS negotiation\r\n", 27)) { log_info("%ld tls handshake failed ip=%s", (long)getpid(), ip); exit(0); }
     tls = 1;
     have_user = 0;
     return 1;

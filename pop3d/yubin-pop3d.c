@@ -58,20 +58,23 @@ static void totals(size_t *count, unsigned long long *octets)
 
 static void listing(int uidl, const pop3_cmd *c)
 {
+  char u[MAILDROP_NAME_MAX + 1];
   size_t i;
   if (c->nnum == 1) {
     maildrop_msg *m = message(c->num[0]);
     if (!m) return;
-    if (uidl) out_printf("+OK %lu %.*s\r\n", c->num[0], (int)m->ulen, md.arena + m->name);
-    else out_printf("+OK %lu %llu\r\n", c->num[0], m->size);
+    if (!uidl) out_printf("+OK %lu %lu\r\n", c->num[0], (unsigned long)m->size);
+    else if (maildrop_uid(&md, c->num[0] - 1, u)) out_printf("+OK %lu %s\r\n", c->num[0], u);
+    else die_sys(111, "unable to read the maildrop index");
     return;
   }
   out_puts(uidl ? "+OK unique-id listing follows\r\n" : "+OK scan listing follows\r\n");
   for (i = 0; i < md.n; i++) {
     const maildrop_msg *m = &md.msg[i];
     if (m->deleted) continue;
-    if (uidl) out_printf("%zu %.*s\r\n", i + 1, (int)m->ulen, md.arena + m->name);
-    else out_printf("%zu %llu\r\n", i + 1, m->size);
+    if (!uidl) out_printf("%zu %lu\r\n", i + 1, (unsigned long)m->size);
+    else if (maildrop_uid(&md, i, u)) out_printf("%zu %s\r\n", i + 1, u);
+    else die_sys(111, "unable to read the maildrop index");
   }
   out_puts(".\r\n");
 }
@@ -80,12 +83,12 @@ static void listing(int uidl, const pop3_cmd *c)
 static void send_message(unsigned long n, long top)
 {
   static char in[POP3_OUT_SIZE / 4];
-  char path[MAILDROP_NAME_MAX + 8];
+  char path[MAILDROP_PATH_MAX];
   maildrop_msg *m = message(n);
   msgconv mc;
   int fd;
   if (!m) return;
-  snprintf(path, sizeof path, "cur/%s", md.arena + m->name);
+  if (!maildrop_path(&md, n - 1, path)) die_sys(111, "unable to read the maildrop index");
   fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT) { out_printf("-ERR message %lu was removed by another program\r\n", n); return; }
@@ -93,7 +96,7 @@ static void send_message(unsigned long n, long top)
     warn_sys("unable to open %s", path);
     return;
   }
-  if (top < 0) out_printf("+OK %llu octets\r\n", m->size);
+  if (top < 0) out_printf("+OK %lu octets\r\n", (unsigned long)m->size);
   else out_puts("+OK top of message follows\r\n");
   msgconv_init(&mc, 1, top);
   while (!mc.done) {

@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "atomic.h"
+#include "compose.h"
 #include "control.h"
 #include "datefmt.h"
 #include "envelope.h"
@@ -72,10 +73,17 @@ static void parse_opts(int argc, char **argv, opts *o)
   o->dot_ends = 1;
   o->mode = strcmp(prog, "mailq") == 0 ? 'p' : strcmp(prog, "newaliases") == 0 ? 'i' : 'm';
   o->from = o->name = 0;
+  /* Options may also follow recipients (as with GNU getopt); "--" ends them. */
+  o->rcpts = calloc((size_t)argc + 1, sizeof *o->rcpts);
+  if (!o->rcpts) die_sys(EX_OSERR, "out of memory");
+  o->nrcpt = 0;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (a[0] != '-' || !a[1]) break;
-    if (!strcmp(a, "--")) { i++; break; }
+    if (a[0] != '-' || !a[1]) { o->rcpts[o->nrcpt++] = argv[i]; continue; }
+    if (!strcmp(a, "--")) {
+      for (i++; i < argc; i++) o->rcpts[o->nrcpt++] = argv[i];
+      break;
+    }
     switch (a[1]) {
     case 't': if (a[2]) usage(); o->t = 1; break;
     case 'i': if (a[2]) usage(); o->dot_ends = 0; break;
@@ -100,8 +108,6 @@ static void parse_opts(int argc, char **argv, opts *o)
       usage();
     }
   }
-  o->rcpts = argv + i;
-  o->nrcpt = argc - i;
 }
 
 static int exit_for_queue(int code)
@@ -234,11 +240,11 @@ int main(int argc, char **argv)
   static char in[INJECT_BUF], out[INJECT_BUF + 2];
   opts o;
   sa dom = SA_ZERO, sender = SA_ZERO, hdr = SA_ZERO, newh = SA_ZERO, rcpts = SA_ZERO, env = SA_ZERO;
+  sa msgid = SA_ZERO, fallback = SA_ZERO;
   size_t nrcpt = 0, pos = 0, i, p;
   struct passwd *pw;
   char user[256], date[DATEFMT_MAX], path[INSTANCE_PATH_MAX];
-  int eof, sep, has_date = 0, has_msgid = 0, has_from = 0, code, wok;
-  hdr_field f;
+  int eof, code, wok;
   msgfilter mf;
   queueprog q;
 
@@ -309,52 +315,35 @@ int main(int argc, char **argv)
   /* recipients from the command line */
   for (i = 0; i < (size_t)o.nrcpt; i++) arg_rcpts(o.rcpts[i], dom.s, &rcpts, &nrcpt);
 
-  /* the header: keep every field but Bcc, collect -t recipients */
+  /* the header: keep every field but Bcc, add what is missing, -t recipients */
   msgf_init(&mf, o.dot_ends);
   eof = read_header(&mf, &hdr);
-  if (hdr.len >= 5 && !memcmp(hdr.s, "From ", 5)) {
-    /* an mbox separator line, as some programs write it: not a field */
-    const char *nl = memchr(hdr.s, '\n', hdr.len);
-    pos = nl ? (size_t)(nl - hdr.s) + 1 : hdr.len;
-  }
-  while (hdr_next(hdr.s, hdr.len, &pos, &f, &sep)) {
-    int bcc = hdr_is(&f, "bcc");
-    if (pos == hdr.len && !eof) die(EX_DATAERR, "message header too long");
-    if (o.t && (bcc || hdr_is(&f, "to") || hdr_is(&f, "cc"))) {
-      const char *why;
-      if (!hdr_addrlist(f.value, f.value_len, dom.s, &rcpts, &nrcpt, &why))
-        die(EX_DATAERR, "bad address in the %.*s field: %s", (int)f.name_len, f.name, why);
-    }
-    if (bcc || hdr_is(&f, "resent-bcc")) continue;
-    if (hdr_is(&f, "date")) has_date = 1;
-    if (hdr_is(&f, "message-id")) has_msgid = 1;
-    if (hdr_is(&f, "from")) has_from = 1;
-    if (!sa_catb(&newh, f.raw, f.raw_len)) die_sys(EX_OSERR, "out of memory");
-    if (f.raw[f.raw_len - 1] != '\n' && !sa_catc(&newh, '\n')) die_sys(EX_OSERR, "out of memory");
-  }
-  if (!has_from) {
-    int ok;
-    if (sender.len) ok = msg_from_field(&newh, o.name, sender.s);
-    else {
-      sa me = SA_ZERO;
-      ok = sa_copys(&me, user) && sa_catc(&me, '@') && sa_cats(&me, dom.s) && sa_0(&me) &&
-           msg_from_field(&newh, o.name, me.s);
-      sa_free(&me);
-    }
-    if (!ok) die_sys(EX_OSERR, "out of memory");
-  }
-  if (!has_date &&
-      (!sa_cats(&newh, "Date: ") || !sa_cats(&newh, datefmt_rfc5322(time(0), date)) || !sa_catc(&newh, '\n')))
-    die_sys(EX_OSERR, "out of memory");
-  if (!has_msgid) {
+  {
     char id[QUEUE_ID_LEN + 1], rnd[17];
+    const char *why = "", *field = "";
+    size_t field_len = 0;
+    compose_opts co;
     uniq_queue_id(id);
     uniq_hex(rnd, 16);
-    if (!sa_cats(&newh, "Message-ID: <") || !sa_cats(&newh, id) || !sa_catc(&newh, '.') ||
-        !sa_cats(&newh, rnd) || !sa_catc(&newh, '@') || !sa_cats(&newh, control_me()) || !sa_cats(&newh, ">\n"))
+    if (!sa_cats(&msgid, "<") || !sa_cats(&msgid, id) || !sa_catc(&msgid, '.') || !sa_cats(&msgid, rnd) ||
+        !sa_catc(&msgid, '@') || !sa_cats(&msgid, control_me()) || !sa_catc(&msgid, '>') || !sa_0(&msgid))
       die_sys(EX_OSERR, "out of memory");
+    if (!sender.len &&
+        (!sa_copys(&fallback, user) || !sa_catc(&fallback, '@') || !sa_cats(&fallback, dom.s) || !sa_0(&fallback)))
+      die_sys(EX_OSERR, "out of memory");
+    co.take_rcpts = o.t;
+    co.from_addr = sender.len ? sender.s : fallback.s;
+    co.from_name = o.name;
+    co.date = datefmt_rfc5322(time(0), date);
+    co.msgid = msgid.s;
+    co.domain = dom.s;
+    switch (compose_header(hdr.s, hdr.len, eof, &co, &newh, &rcpts, &nrcpt, &pos, &why, &field, &field_len)) {
+    case COMPOSE_OK: break;
+    case COMPOSE_E_LONG: die(EX_DATAERR, "message header too long");
+    case COMPOSE_E_ADDR: die(EX_DATAERR, "bad address in the %.*s field: %s", (int)field_len, field, why);
+    default: die_sys(EX_OSERR, "out of memory");
+    }
   }
-  if (!sa_catc(&newh, '\n')) die_sys(EX_OSERR, "out of memory");
 
   /* the envelope */
   if (nrcpt == 0) die(EX_DATAERR, "no recipients");
@@ -391,5 +380,7 @@ int main(int argc, char **argv)
   if (code < 0) die_sys(EX_OSERR, "unable to wait for the queue injector");
   if (code != 0) die(exit_for_queue(code), "queue injector failed with exit code %d: %s", code, queueprog_strerror(code));
   sa_free(&dom); sa_free(&sender); sa_free(&hdr); sa_free(&newh); sa_free(&rcpts); sa_free(&env);
+  sa_free(&msgid); sa_free(&fallback);
+  free(o.rcpts);
   return 0;
 }

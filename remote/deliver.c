@@ -9,6 +9,7 @@
 
 #include "dns.h"
 #include "log.h"
+#include "tlsclient.h"
 
 #define TARGETS_MAX DNS_MX_MAX
 
@@ -172,6 +173,15 @@ void deliver(delivery *d, const char *domain, const route *rt, const settings *s
     if (pol < 0) {
       log_warn("%s control/tlsdestinations has a malformed line for %s; using verify", d->qid, domain);
       pol = TLS_VERIFY;
+    }
+    if (pol == TLS_VERIFY) {
+      const char *why;
+      if (tlsclient_load_anchors(s->ca_path, &why) < 0) {
+        log_warn("%s unable to load the CA bundle %s: %s", d->qid, s->ca_path, why);
+        snprintf(text, sizeof text, "4.7.5 unable to load the CA bundle to verify %.300s", t[i].name);
+        note_dns(d, text);
+        continue;
+      }
     }
     d->tls_policy = pol;
     d->auth_user = d->auth_pass = 0;

@@ -11,6 +11,7 @@ typedef struct settings {
   unsigned port;                         /* control/smtpport, default 25 */
   const char *tls_lines; size_t tls_count;     /* control/tlsdestinations */
   const char *auth_lines; size_t auth_count;   /* control/relayauth */
+  const char *ca_path;                         /* CA bundle for "verify" */
 } settings;
 
 /* Fills d->res for every recipient.  rt is the route (NULL: MX). */

@@ -212,6 +212,7 @@ int smtp_session(delivery *d, const char *host, const struct sockaddr *addr, soc
        * (the STARTTLS command injection of CVE-2011-0411's kind). */
       snprintf(text, sizeof text, "4.7.5 %s sent data after its STARTTLS reply", host);
       note_err(d, host, text);
+      log_info("%s tls host=%s result=failed reason=\"data after the STARTTLS reply\"", d->qid, host);
       outcome = d->tls_policy == TLS_MAY ? SESS_PLAIN : SESS_NEXT;
       goto out;
     }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -13,11 +14,11 @@
 #include "control.h"
 #include "deliver.h"
 #include "dns.h"
+#include "instance.h"
 #include "log.h"
 #include "privs.h"
 #include "route.h"
 #include "smtp.h"
-#include "tlsclient.h"
 #include "wire.h"
 
 #define MESSAGE_MAX ((size_t)64 << 20)
@@ -36,6 +37,15 @@ static int read_message(sa *msg)
     if (r == 0) return 1;
     msg->len += (size_t)r;
   }
+}
+
+/* Relay passwords must be readable by yubinr alone (remote/README.md). */
+static void check_relayauth_mode(const char *qid)
+{
+  char path[INSTANCE_PATH_MAX];
+  struct stat st;
+  if (!instance_path(path, sizeof path, "control/relayauth") || stat(path, &st) != 0) return;
+  if (st.st_mode & 077) log_warn("%s control/relayauth is readable by others than its owner (mode %03o)", qid, (unsigned)(st.st_mode & 0777));
 }
 
 static void lines_or_empty(const char *name, sa *out, size_t *count, delivery *d)
@@ -107,6 +117,7 @@ int main(int argc, char **argv)
   lines_or_empty("smtproutes", &routes, &nroutes, &d);
   lines_or_empty("tlsdestinations", &tlsd, &s.tls_count, &d);
   lines_or_empty("relayauth", &auth, &s.auth_count, &d);
+  if (s.auth_count) check_relayauth_mode(d.qid);
   s.tls_lines = tlsd.s ? tlsd.s : "";
   s.auth_lines = auth.s ? auth.s : "";
   rr = route_find(routes.s ? routes.s : "", nroutes, argv[2], &rt);
@@ -115,10 +126,7 @@ int main(int argc, char **argv)
     for (i = 0; i < d.nrcpt; i++) if (!d.res[i].kind) result_set(&d, i, RES_TEMP, "-", "4.3.5 control/smtproutes has a malformed line for this domain");
   }
   if (control_readline("tlsclientca", &ca) != 1 || ca.len == 0) { sa_copys(&ca, CA_BUNDLE_DEFAULT); sa_0(&ca); }
-  if (tlsd.s && memmem(tlsd.s, tlsd.len, "verify", 6)) {
-    long na = tlsclient_load_anchors(ca.s, &why);
-    if (na < 0) log_warn("%s unable to load %s: %s", d.qid, ca.s, why);
-  }
+  s.ca_path = ca.s;
 
   /* The message. */
   if (!read_message(&msg) || !wire_encode_data(msg.s ? msg.s : "", msg.len, &data)) {

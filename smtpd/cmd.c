@@ -103,6 +103,10 @@ int cmd_mail(const char *arg, size_t n, addr *a, mail_params *p, const char **wh
         else return why_ret(why, "5.5.4 BODY must be 7BIT or 8BITMIME", CMD_BAD_PARAM);
       } else if (eq - j == 8 && eq == k && strncasecmp(arg + j, "SMTPUTF8", 8) == 0) {
         p->smtputf8 = 1;
+      } else if (eq - j == 4 && strncasecmp(arg + j, "AUTH", 4) == 0 && eq + 1 < k) {
+        /* AUTH=<mailbox> or AUTH=<>: xtext, accepted and not trusted. */
+        if (p->auth) return why_ret(why, "5.5.4 duplicate AUTH parameter", CMD_SYNTAX);
+        p->auth = 1;
       } else {
         return why_ret(why, "5.5.4 unsupported parameter", CMD_BAD_PARAM);
       }

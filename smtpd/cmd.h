@@ -25,6 +25,7 @@ typedef struct mail_params {
   unsigned long long size;
   int body8;        /* BODY=8BITMIME */
   int smtputf8;     /* SMTPUTF8 */
+  int auth;         /* AUTH= given (RFC 4954 5; the value is not used) */
 } mail_params;
 
 /* Parse results: CMD_OK, or an error whose reply the caller sends. */

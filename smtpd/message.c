@@ -8,15 +8,18 @@
 #include <unistd.h>
 
 #include "datefmt.h"
+#include "auth.h"
 #include "log.h"
 
 static const char *protocol(const session *s)
 {
-  /* RFC 3848 and RFC 6531 "with" keywords; the A forms come with SMTP AUTH. */
+  /* RFC 3848 and RFC 6531 "with" keywords. */
+  int a = s->authuser[0] != 0;
   if (s->cf->local) return s->mp.smtputf8 ? "UTF8SMTP" : "ESMTP";
-  if (s->mp.smtputf8) return s->cf->tls ? "UTF8SMTPS" : "UTF8SMTP";
+  if (s->mp.smtputf8) return s->tls ? (a ? "UTF8SMTPSA" : "UTF8SMTPS") : (a ? "UTF8SMTPA" : "UTF8SMTP");
   if (!s->ehlo) return "SMTP";
-  return s->cf->tls ? "ESMTPS" : "ESMTP";
+  if (s->tls) return a ? "ESMTPSA" : "ESMTPS";
+  return a ? "ESMTPA" : "ESMTP";
 }
 
 int message_start(session *s)
@@ -47,6 +50,7 @@ int message_start(session *s)
                  rc[0] ? "\n\tfor <" : "", rc, rc[0] ? ">" : "", date);
   if (n < 0 || (size_t)n >= sizeof line) n = (int)strlen(line);
   inject_write(&s->q, line, (size_t)n);
+  submit_begin(s);
   return 1;
 }
 
@@ -76,16 +80,18 @@ void message_log(session *s, const char *result, unsigned long long size)
     off += (size_t)snprintf(rc + off, sizeof rc - off, "%s<%s>", k ? "," : "", one);
   }
   char ip[64], hb[SESSION_HELO_MAX + 1];
-  log_info("%s message id=%s ip=%s helo=%s from=<%s> rcpts=%lu to=%s size=%llu result=\"%s\"", s->sid, s->qid,
+  log_info("%s message id=%s ip=%s helo=%s from=<%s> rcpts=%lu to=%s size=%llu result=\"%s\" auth=%s", s->sid, s->qid,
            session_safe(s->cf->remoteip, ip, sizeof ip), session_safe(s->helo, hb, sizeof hb),
-           session_safe(s->sender, sb, sizeof sb), s->nrcpt, rc, size, result);
+           session_safe(s->sender, sb, sizeof sb), s->nrcpt, rc, size, result, s->authuser[0] ? s->authuser : "-");
 }
 
 /* The message is complete in the data machine: queue it or refuse it. */
 void message_end(session *s)
 {
   const char *refuse = message_refusal(&s->d);
+  const char *policy = submit_end(s);
   int code;
+  if (!refuse) refuse = policy;
   if (refuse) {
     inject_abort(&s->q);
     s->injecting = 0;
@@ -142,6 +148,7 @@ static ssize_t more_input(session *s, const char **p)
   do r = read(s->in, s->lb.buf, s->lb.size); while (r < 0 && errno == EINTR);
   if (r <= 0) return r;
   s->lb.end = (size_t)r;
+  s->lb.bytes_in += (unsigned long long)r;   /* STARTTLS counts every byte read */
   *p = s->lb.buf;
   return r;
 }
@@ -157,7 +164,7 @@ void message_read_data(session *s)
     if (r <= 0) { session_lost(s, r == 0 ? "eof in data" : "timeout in data"); return; }
     used = data_feed(&s->d, p, (size_t)r, out, &on);
     s->lb.start += used;
-    if (on) inject_write(&s->q, out, on);
+    if (on) submit_write(s, out, on);
   }
   message_end(s);
 }
@@ -176,7 +183,7 @@ int message_read_chunk(session *s, unsigned long long size, int keep)
     size -= take;
     if (!keep) continue;
     data_feed(&s->d, p, take, out, &on);
-    if (on) inject_write(&s->q, out, on);
+    if (on) submit_write(s, out, on);
   }
   return 1;
 }

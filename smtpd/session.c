@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "auth.h"
 #include "log.h"
 #include "message.h"
 
@@ -101,8 +102,7 @@ static void ehlo_extensions(session *s)
   session_reply(s, "250-8BITMIME");
   session_reply(s, "250-ENHANCEDSTATUSCODES");
   session_reply(s, "250-SMTPUTF8");
-  /* STARTTLS (when yubin-tlsd can be asked to start TLS) and AUTH (issue 5)
-   * are advertised here. */
+  auth_ehlo(s);
   session_reply(s, "250 CHUNKING");
 }
 
@@ -149,7 +149,7 @@ static int check_mail(session *s, const smtp_cmd *c)
   }
   if (a.utf8 && !s->mp.smtputf8) { session_reply(s, "553 5.6.7 non-ASCII address needs SMTPUTF8"); return 0; }
   addr_format(&a, s->sender, sizeof s->sender);
-  return 1;
+  return auth_mail_allowed(s);
 }
 
 static void do_mail(session *s, const smtp_cmd *c)
@@ -183,7 +183,7 @@ static int check_rcpt(session *s, const smtp_cmd *c)
     session_reply(s, "452 4.5.3 too many recipients");
     return 0;
   }
-  r = rcpt_check(s->policy, &s->rcpt, s->cf->relayclient, &why);
+  r = rcpt_check(s->policy, &s->rcpt, s->cf->relayclient || s->authuser[0], &why);
   if (r != 1) {
     addr_format(&s->rcpt, ab, sizeof ab);
     session_reply(s, "%s", why);
@@ -314,7 +314,7 @@ static void do_help(session *s, const smtp_cmd *c)
 {
   (void)c;
   session_reply(s, "214-2.0.0 yubin: commands:");
-  session_reply(s, "214-2.0.0   HELO EHLO MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT");
+  session_reply(s, "214-2.0.0   HELO EHLO MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT STARTTLS AUTH");
   session_reply(s, "214 2.0.0 see RFC 5321");
 }
 
@@ -336,6 +336,8 @@ static const verb verbs[] = {
   { "QUIT", check_rset, do_quit },
   { "VRFY", check_vrfy, do_vrfy },
   { "HELP", check_any, do_help },
+  { "STARTTLS", auth_check_starttls, auth_do_starttls },
+  { "AUTH", auth_check_auth, auth_do_auth },
 };
 
 /* ---- the session -------------------------------------------------------- */
@@ -402,6 +404,10 @@ void session_run(session *s, const session_config *cf, rcpt_policy *p, int in, i
   s->env = (sa)SA_ZERO;
   s->env.cap = SESSION_ENV_MAX + 16;
   s->end = "eof";
+  s->tls = cf->tls;
+  s->authuser[0] = 0;
+  s->hdr = (sa)SA_ZERO;
+  s->hdr.cap = SUBMIT_HEADER_MAX + 1024;
   uniq_hex(s->sid, 8);
   lb_init(&s->lb, in, s->inbuf, sizeof s->inbuf, cf->timeout_ms);
   log_info("%s connect ip=%s port=%s%s%s%s", s->sid, session_safe(cf->remoteip, ip, sizeof ip), cf->remoteport,
@@ -413,7 +419,7 @@ void session_run(session *s, const session_config *cf, rcpt_policy *p, int in, i
     s->end = "talked before greeting";
     goto done;
   }
-  session_reply(s, "220 %s ESMTP yubin", cf->me);
+  session_reply(s, "220 %s ESMTP yubin%s", cf->me, cf->role == ROLE_SMTP ? "" : " submission");
   while (!s->quit && !s->outerr) {
     const char *line;
     size_t len;
@@ -440,7 +446,9 @@ void session_run(session *s, const session_config *cf, rcpt_policy *p, int in, i
   session_flush(s);
 done:
   session_txn_reset(s);
-  log_info("%s end ip=%s helo=%s messages=%lu result=\"%s\"", s->sid, session_safe(cf->remoteip, ip, sizeof ip),
-           s->helo[0] ? session_safe(s->helo, hb, sizeof hb) : "-", s->messages, s->end);
+  log_info("%s end ip=%s helo=%s auth=%s tls=%s messages=%lu result=\"%s\"", s->sid,
+           session_safe(cf->remoteip, ip, sizeof ip), s->helo[0] ? session_safe(s->helo, hb, sizeof hb) : "-",
+           s->authuser[0] ? s->authuser : "-", s->tls ? "yes" : "no", s->messages, s->end);
   sa_free(&s->env);
+  sa_free(&s->hdr);
 }

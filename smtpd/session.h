@@ -36,7 +36,15 @@ typedef struct session_config {
   int relayclient;               /* may relay: RELAYCLIENT set, or POP-before-SMTP */
   int popbeforesmtp;             /* ... because of a recent POP3/IMAP login */
   int tls;                       /* the connection came through yubin-tlsd */
+  int role;                      /* ROLE_SMTP, ROLE_SUBMISSION, ROLE_SMTPS */
+  int senderpolicy;              /* authenticated/local senders only in their domains */
+  int authplaintext;             /* PLAIN/LOGIN allowed without TLS (loopback only) */
+  const char *authprog;          /* ROOT/bin/yubin-auth */
 } session_config;
+
+#define ROLE_SMTP 0
+#define ROLE_SUBMISSION 1
+#define ROLE_SMTPS 2
 
 typedef struct session {
   const session_config *cf;
@@ -70,6 +78,15 @@ typedef struct session {
   int bdat_last;
   addr rcpt;                     /* the RCPT command being handled */
   char dataout[SESSION_IN_MAX + 1];  /* message octets on their way to the queue */
+  /* STARTTLS and AUTH */
+  int tls;                       /* TLS is up (implicit, or after STARTTLS) */
+  char authuser[ADDR_MAX + 1];   /* the authenticated account, "" if none */
+  char authmech[16];
+  /* the header pass (submission, sender policy) */
+  int hdr_active;                /* holding the header */
+  int hdr_done;
+  sa hdr;
+  const char *hdr_refusal;
 } session;
 
 /* Runs a whole session on fds in/out.  Returns when it is over. */

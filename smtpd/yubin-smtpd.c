@@ -36,7 +36,14 @@ int main(int argc, char **argv)
     if (!rcpt_compile_more()) die_sys(111, "unable to compile control/morercpthosts.cdb");
     return 0;
   }
-  if (argc != 1) die(100, "usage: yubin-smtpd | yubin-smtpd -C");
+  if (argc == 3 && strcmp(argv[1], "-r") == 0) {
+    if (strcmp(argv[2], "smtp") == 0) cf.role = ROLE_SMTP;
+    else if (strcmp(argv[2], "submission") == 0) cf.role = ROLE_SUBMISSION;
+    else if (strcmp(argv[2], "smtps") == 0) cf.role = ROLE_SMTPS;
+    else die(100, "usage: yubin-smtpd [-r smtp|submission|smtps] | yubin-smtpd -C");
+  } else if (argc != 1) {
+    die(100, "usage: yubin-smtpd [-r smtp|submission|smtps] | yubin-smtpd -C");
+  }
 
   /* Environment: UCSPI variables, or PROTO=LOCAL for sendmail -bs. */
   proto = env_or("PROTO", "");
@@ -62,6 +69,23 @@ int main(int argc, char **argv)
   if (!cf.relayclient && !cf.local &&
       pbs_allowed(cf.remoteip, control_ulong_or("popbeforesmtp", 10, 0, 1440)) == 1)
     cf.relayclient = cf.popbeforesmtp = 1;
+  /* Sender policy: control/senderpolicy 1 or 0; absent, on for submission. */
+  {
+    unsigned long sp = control_ulong_or("senderpolicy", 2, 0, 2);
+    cf.senderpolicy = sp == 2 ? cf.role != ROLE_SMTP : (int)sp;
+  }
+  /* PLAIN and LOGIN outside TLS only from loopback, and only when allowed. */
+  {
+    sa tmp = SA_ZERO;
+    int loop = !strncmp(cf.remoteip, "127.", 4) || !strcmp(cf.remoteip, "::1");
+    cf.authplaintext = loop && control_readfile("plainloopback", &tmp) == 1;
+    sa_free(&tmp);
+  }
+  {
+    static char authprog[INSTANCE_PATH_MAX];
+    if (instance_path(authprog, sizeof authprog, "bin/yubin-auth") && access(authprog, X_OK) == 0)
+      cf.authprog = authprog;
+  }
   if (!rcpt_policy_load(&policy)) die_sys(111, "unable to read control/rcpthosts or the accounts database");
 
   /* Started as root (tcpserver without -u): become yubind. */

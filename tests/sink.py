@@ -13,10 +13,13 @@ TLS only with auth_plaintext=True), size=N to announce SIZE N, smtputf8=True,
 tls13_only=True to make every TLS handshake with a TLS 1.2 client fail.
 A sink counts its sessions and can change its replies between attempts.
 """
-import collections, ssl, subprocess, os, threading
+import collections, logging, ssl, subprocess, os, threading
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult
+
+# Failed handshakes are what some tests provoke; aiosmtpd would print them.
+logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 
 Received = collections.namedtuple("Received", "sender rcpts data tls auth_user")
 
@@ -132,3 +135,86 @@ def make_cert(directory, cn="sink.test"):
                     "-subj", "/CN=" + cn, "-addext", "subjectAltName=DNS:" + cn,
                     "-keyout", key, "-out", cert], check=True, capture_output=True)
     return cert, key
+
+
+class RawSink:
+    """A scripted SMTP server for misbehaving-server tests: a plain-text SMTP
+    dialogue whose replies a test overrides per verb.  replies maps a verb
+    ("GREETING", "EHLO", "STARTTLS", "MAIL", "RCPT", "DATA", "END" for the end
+    of data) to the exact bytes to send, or to None to hang up."""
+    DEFAULT = {"GREETING": b"220 raw sink ESMTP\r\n", "EHLO": b"250-raw sink\r\n250 PIPELINING\r\n",
+               "HELO": b"250 raw sink\r\n", "STARTTLS": b"454 4.7.0 no TLS here\r\n", "MAIL": b"250 2.1.0 ok\r\n",
+               "RCPT": b"250 2.1.5 ok\r\n", "DATA": b"354 go ahead\r\n", "END": b"250 2.0.0 accepted\r\n",
+               "RSET": b"250 2.0.0 ok\r\n", "QUIT": b"221 2.0.0 bye\r\n"}
+
+    def __init__(self, host, port, **replies):
+        import socket
+        self.replies = dict(self.DEFAULT, **replies)
+        self.sessions = 0
+        self.messages = []
+        self.commands = []   # every command line received, CRLF removed
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.sock.listen(16)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        import socket
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)   # wakes the accept() so the port is free again
+        except OSError:
+            pass
+        self.sock.close()
+        self.thread.join(5)
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.sessions += 1
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _send(self, conn, key):
+        r = self.replies[key]
+        if r is None:
+            raise ConnectionError("scripted hang-up")
+        conn.sendall(r)
+
+    def _session(self, conn):
+        f = conn.makefile("rb")
+        try:
+            self._send(conn, "GREETING")
+            while True:
+                line = f.readline()
+                if not line:
+                    return
+                self.commands.append(line.rstrip(b"\r\n"))
+                verb = line.split(b" ")[0].strip().upper().decode(errors="replace")
+                if verb == "DATA":
+                    self._send(conn, "DATA")
+                    data = b""
+                    while True:
+                        l = f.readline()
+                        if not l or l == b".\r\n":
+                            break
+                        data += l
+                    self.messages.append(data)
+                    self._send(conn, "END")
+                elif verb in self.replies:
+                    self._send(conn, verb)
+                    if verb == "QUIT":
+                        return
+                else:
+                    conn.sendall(b"502 5.5.2 unknown command\r\n")
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            f.close()
+            conn.close()

@@ -64,7 +64,7 @@ class Setup(unittest.TestCase):
 
     def test_layout(self):
         p = self.inst.path
-        for d in ("bin", "control", "accounts", "queue", "mail", "service", "log"):
+        for d in ("bin", "control", "accounts", "queue", "mail", "service", "log", "run/pbs", "run/authfail"):
             self.assertTrue(os.path.isdir(p(d)), d)
         for name in os.listdir(BUILD):
             src = os.path.join(BUILD, name)
@@ -127,7 +127,7 @@ class Setup(unittest.TestCase):
             self.assertEqual(grp.getgrgid(pwd.getpwnam(u).pw_gid).gr_name, u, u)
         self.assertEqual(owner(p("queue")), ("yubinq", "yubin"))
         self.assertEqual(mode(p("queue")), 0o750)
-        for d, who, m in (("mess", "yubinq", 0o750), ("intd", "yubinq", 0o700), ("todo", "yubinq", 0o750),
+        for d, who, m in (("mess", "yubinq", 0o2750), ("intd", "yubinq", 0o2700), ("todo", "yubinq", 0o2750),
                           ("info", "yubins", 0o700), ("local", "yubins", 0o700),
                           ("remote", "yubins", 0o700), ("bounce", "yubins", 0o700)):
             self.assertEqual(owner(p("queue", d)), (who, "yubin"), d)
@@ -142,10 +142,13 @@ class Setup(unittest.TestCase):
         self.assertEqual(mode(p("accounts", "accounts.cdb")), 0o644)
         self.assertEqual(mode(p("accounts", "lock")), 0o600)
         self.assertEqual(owner(p("log", "send"))[0], "yubinlog")
+        for d in ("run", "run/pbs", "run/authfail"):
+            self.assertEqual(owner(p(d)), ("yubind", "yubind"), d)
+            self.assertEqual(mode(p(d)), 0o700, d)
         self.assertEqual(owner(p("bin", "yubinctl")), ("root", "root"))
         self.assertEqual(mode(p("bin", "yubinctl")) & 0o6000, 0, "yubinctl is never setuid")
         if os.path.exists(p("bin", "yubin-queue")):
-            self.assertEqual(owner(p("bin", "yubin-queue"))[0], "yubinq")
+            self.assertEqual(owner(p("bin", "yubin-queue")), ("yubinq", "yubin"))
             self.assertEqual(mode(p("bin", "yubin-queue")), 0o6711)
 
     def test_idempotent(self):
@@ -164,7 +167,7 @@ class Setup(unittest.TestCase):
             self.assertEqual(f.read(), "1000\n")
         with open(i.path("service", "send", "run")) as f:
             self.assertIn("yubin-start", f.read())
-        self.assertEqual(mode(i.path("queue", "todo")), 0o750)
+        self.assertEqual(mode(i.path("queue", "todo")), 0o2750 if is_root() else 0o750)
         self.assertTrue(os.path.exists(i.path("queue", "todo", "00", "leftover")))
         self.assertEqual(sorted(os.listdir(i.path("bin"))), before)
         self.assertIn("joe@keep.example", i.ctl("account", "list").stdout)
@@ -191,6 +194,10 @@ class SetupRefusals(unittest.TestCase):
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
         self.assertIn("not a yubin instance", p.stderr)
         self.assertEqual(os.listdir(d), ["precious"])
+        p = subprocess.run([SETUP, os.path.join(d, "precious")], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 100, p.stderr)
+        with open(os.path.join(d, "precious")) as f:
+            self.assertEqual(f.read(), "data")
 
     def test_usage(self):
         for args in ([], ["--port-offset"], ["/tmp/x", "--port-offset", "abc"],
@@ -335,6 +342,54 @@ class Ctl(unittest.TestCase):
         self.assertEqual(cdb_get(self.inst.path("accounts", "passwd.cdb"), "Panna@shop.example"), [])
         self.refused("account", "del", "anna@shop.example")
 
+    def auth(self, address, password, challenge=None):
+        """yubin-auth check, as a login stage runs it: the record on fd 3."""
+        r, w = os.pipe()
+        if challenge is None:
+            os.write(w, b"PLAIN\0" + address.encode() + b"\0" + password.encode() + b"\0")
+        else:
+            import hmac
+            resp = hmac.new(password.encode(), challenge, "md5").hexdigest().encode()
+            os.write(w, b"CRAM-MD5\0" + address.encode() + b"\0" + challenge + b"\0" + resp + b"\0")
+        os.close(w)
+        try:
+            p = subprocess.run([self.inst.path("bin", "yubin-auth"), "check"], capture_output=True,
+                               pass_fds=(r,), preexec_fn=lambda: os.dup2(r, 3))
+        finally:
+            os.close(r)
+        return p.returncode, p.stdout
+
+    def test_logins_follow_changes(self):
+        if not os.path.exists(self.inst.path("bin", "yubin-auth")):
+            self.skipTest("yubin-auth not built")
+        self.j("domain", "add", "login.example")
+        self.j("account", "add", "kim@login.example", input="first pass phrase\n")
+        self.assertEqual(self.auth("kim@login.example", "first pass phrase"), (0, b"kim@login.example\n"))
+        self.assertEqual(self.auth("Kim@Login.Example", "first pass phrase")[0], 0)
+        self.assertEqual(self.auth("kim@login.example", "wrong")[0], 1)
+        self.j("account", "passwd", "kim@login.example", input="second\r\n")
+        self.assertEqual(self.auth("kim@login.example", "first pass phrase")[0], 1)
+        self.assertEqual(self.auth("kim@login.example", "second")[0], 0)
+        self.j("account", "disable", "kim@login.example")
+        self.assertEqual(self.auth("kim@login.example", "second")[0], 2)
+        self.j("account", "enable", "kim@login.example")
+        self.assertEqual(self.auth("kim@login.example", "second")[0], 0)
+        self.j("account", "del", "kim@login.example")
+        self.assertEqual(self.auth("kim@login.example", "second")[0], 1)
+        # CRAM-MD5 only for accounts that asked for it
+        ch = b"<1896.697170952@login.example>"
+        self.j("account", "add", "cram@login.example", "--cram", input="c r a m\n")
+        self.assertTrue(self.j("account", "list")[0]["cram"])
+        self.assertEqual(self.auth("cram@login.example", "c r a m", ch)[0], 0)
+        self.assertEqual(self.auth("cram@login.example", "c r a m")[0], 0)
+        self.assertEqual(self.auth("cram@login.example", "wrong", ch)[0], 1)
+        self.j("account", "passwd", "cram@login.example", input="plain only\n")
+        self.assertFalse(self.j("account", "list")[0]["cram"])
+        self.assertNotEqual(self.auth("cram@login.example", "plain only", ch)[0], 0)
+        self.assertEqual(self.auth("cram@login.example", "plain only")[0], 0)
+        self.j("account", "add", "nocram@login.example", input="pw\n")
+        self.assertNotEqual(self.auth("nocram@login.example", "pw", ch)[0], 0)
+
     @unittest.skipUnless(is_root(), "--uid needs root")
     def test_account_with_own_uid(self):
         self.j("domain", "add", "host.example")
@@ -454,10 +509,16 @@ class Ctl(unittest.TestCase):
             f.write("Subject: x\n\nbody\n")
         with open(self.inst.path("queue", "todo", "12", qid), "wb") as f:
             f.write(b"u0\0p1\0Fa@b.example\0Tc@d.example\0Te@f.example\0\0")
-        # and one yubin-send has taken in
+        # and one yubin-send has taken in (send/README.md, the state files)
         qid2 = "%08x%08x" % (1700000001, 0x000000aa)
         with open(self.inst.path("queue", "mess", "aa", qid2), "w") as f:
             f.write("x\n")
+        with open(self.inst.path("queue", "info", "aa", qid2), "wb") as f:
+            f.write(b"b1700000001\0u33\0p7\0Fweb@shop.example\0")
+        with open(self.inst.path("queue", "local", "aa", qid2), "wb") as f:
+            f.write(b"Ddone@shop.example\0Tanna@shop.example\0")
+        with open(self.inst.path("queue", "remote", "aa", qid2), "wb") as f:
+            f.write(b"Tx@far.example\0")
         st = self.j("queue", "stat")
         self.assertEqual((st["messages"], st["todo"], st["sending"]), (2, 1, 1))
         self.assertEqual(st["bytes"], os.path.getsize(mess) + 2)
@@ -467,7 +528,18 @@ class Ctl(unittest.TestCase):
         self.assertEqual(msgs[qid]["size"], os.path.getsize(mess))
         self.assertGreater(msgs[qid]["age"], 0)
         self.assertEqual(msgs[qid2]["state"], "sending")
+        self.assertEqual(msgs[qid2]["sender"], "web@shop.example")
+        self.assertEqual(msgs[qid2]["recipients"], ["anna@shop.example", "x@far.example"])
         self.assertIn(qid, self.ctl("queue", "list").stdout)
+
+    def test_damaged_file_is_not_rewritten(self):
+        self.j("domain", "add", "a.example")
+        with open(self.inst.path("accounts", "domains"), "a") as f:
+            f.write("a.example\n")
+        err = self.refused("domain", "add", "b.example", code=111)
+        self.assertIn("accounts/domains: malformed line 2", err)
+        with open(self.inst.path("accounts", "domains")) as f:
+            self.assertEqual(f.read(), "a.example\na.example\n")
 
     def test_usage(self):
         for args in ([], ["bogus"], ["domain"], ["account", "add"], ["forward", "set", "a@b.example"],

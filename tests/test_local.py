@@ -81,6 +81,22 @@ class LocalBase:
         self.assertFalse(os.path.exists(os.path.join(home, "mbox.lock")))
         self.assertEqual(os.stat(os.path.join(home, "mbox")).st_mode & 0o777, 0o600)
 
+    def test_mbox_concurrent(self):
+        home = self.account("cc")
+        self.inst.write_home_file(home, ".yubin", "./mbox\n")
+        import concurrent.futures
+        body = "Subject: n\n\n" + ("z" * 199 + "\n") * 500
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            codes = list(ex.map(lambda n: self.inst.local("cc@example.com", body.replace("n\n", f"{n}\n", 1))[0],
+                                range(8)))
+        self.assertEqual(codes, [0] * 8)
+        mbox = read(os.path.join(home, "mbox")).decode()
+        parts = mbox.split("\n\nFrom sender@example.org ")
+        self.assertEqual(len(parts), 8)
+        self.assertEqual(sorted(int(p.split("Subject: ")[1].split("\n")[0]) for p in parts), list(range(8)))
+        for p in parts:
+            self.assertEqual(p.count("z" * 199), 500)
+
     def test_mbox_no_final_newline(self):
         home = self.account("mbn")
         self.inst.write_home_file(home, ".yubin", "./mbox\n")
@@ -151,14 +167,24 @@ class LocalBase:
             time.sleep(0.1)
         self.assertIn(state, ("gone", "Z", "X"))
 
+    def test_program_leaves_background_job(self):
+        home = self.account("bg")
+        self.inst.write_home_file(home, ".yubin", "|sleep 3 & echo started\n./Maildir/\n")
+        t0 = time.time()
+        code, out, err = self.run_local("bg@example.com")
+        self.assertEqual(code, 0, out + err)
+        self.assertLess(time.time() - t0, 2.5)
+        self.assertEqual(len(maildir_new(home)), 1)
+
     def test_program_ignores_stdin(self):
         home = self.account("big")
-        self.inst.write_home_file(home, ".yubin", "|exit 0\n./Maildir/\n")
+        self.inst.write_home_file(home, ".yubin", "|exit 0\n|cat > copy\n./Maildir/\n")
         msg = "Subject: big\n\n" + ("x" * 999 + "\n") * 2000
         code, out, err = self.run_local("big@example.com", msg=msg)
         self.assertEqual(code, 0, out + err)
-        self.assertEqual(len(read(maildir_new(home)[0])), len(msg) + len(
-            "Return-Path: <sender@example.org>\nDelivered-To: big@example.com\n"))
+        want = "Return-Path: <sender@example.org>\nDelivered-To: big@example.com\n" + msg
+        self.assertEqual(read(maildir_new(home)[0]), want.encode())
+        self.assertEqual(read(os.path.join(home, "copy")), want.encode())
 
     def test_loop(self):
         home = self.account("loop")

@@ -4,7 +4,7 @@ with real clients: Python poplib, fetchmail and curl.
 The servers run under ucspi-tcp's tcpserver on loopback, plain (with STLS
 through yubin-tlsd -s) and implicit TLS (yubin-tlsd), as the s6 services of
 conf-templates/service/pop3d and pop3sd do with yubin-tcpd."""
-import ctypes, grp, os, poplib, pwd, random, shutil, socket, ssl, subprocess, tempfile, time, unittest
+import ctypes, os, poplib, pwd, random, shutil, socket, ssl, subprocess, tempfile, time, unittest
 
 from yubintest import BUILD, is_root
 
@@ -36,9 +36,44 @@ def pwhash(password, ops=2, mem=8 << 20):
     return out.value
 
 
+def cdb_hash(key):
+    h = 5381
+    for c in key:
+        h = (((h << 5) + h) & 0xffffffff) ^ c
+    return h
+
+
 def write_cdb(path, records):
-    data = b"".join(b"+%d,%d:%s->%s\n" % (len(k), len(v), k, v) for k, v in records) + b"\n"
-    subprocess.run(["cdb", "-c", path], input=data, check=True)
+    """Writes a constant database (D. J. Bernstein's cdb format, as tinycdb reads it)."""
+    import struct
+    body, buckets, pos = bytearray(), [[] for _ in range(256)], 2048
+    for k, v in records:
+        h = cdb_hash(k)
+        buckets[h & 255].append((h, pos))
+        rec = struct.pack("<II", len(k), len(v)) + k + v
+        body += rec
+        pos += len(rec)
+    header, tables = bytearray(), bytearray()
+    for b in buckets:
+        n = 2 * len(b)
+        slots = [(0, 0)] * n
+        for h, p in b:
+            i = (h >> 8) % n
+            while slots[i][1]:
+                i = (i + 1) % n
+            slots[i] = (h, p)
+        header += struct.pack("<II", pos + len(tables), n)
+        for h, p in slots:
+            tables += struct.pack("<II", h, p)
+    with open(path + ".tmp", "wb") as f:
+        f.write(bytes(header) + bytes(body) + bytes(tables))
+    os.rename(path + ".tmp", path)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def ensure_user(name):
@@ -58,8 +93,7 @@ class Pop3Server:
         os.chmod(self.dir, 0o755)
         self.procs = []
         self.accounts = {}
-        base = random.randrange(200, 600) * 100
-        self.port_plain, self.port_stls, self.port_tls = base + 110, base + 111, base + 995
+        self.port_plain = self.port_stls = self.port_tls = None
 
     def path(self, *p):
         return os.path.join(self.dir, *p)
@@ -121,23 +155,38 @@ class Pop3Server:
         os.rename(tmp, os.path.join(home, "Maildir", "new", name))
         return name
 
+    def serve(self, cmd):
+        """tcpserver on a free loopback port running cmd; returns the port."""
+        for _ in range(10):
+            port = free_port()
+            p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "pop.test", "127.0.0.1", str(port)] + cmd,
+                                 stdout=subprocess.DEVNULL, stderr=self.logf, start_new_session=True)
+            up = False
+            for _ in range(200):
+                if p.poll() is not None:
+                    break
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    up = True
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            time.sleep(0.05)
+            if up and p.poll() is None:
+                self.procs.append(p)
+                return port
+            if p.poll() is None:
+                os.killpg(p.pid, 15)
+            p.wait()
+        raise AssertionError("tcpserver did not start")
+
     def start(self):
         self.logf = open(self.path("log", "pop3.log"), "ab")
         login = self.path("bin", "yubin-pop3-login")
         tlsd = self.path("bin", "yubin-tlsd")
-        for port, cmd in ((self.port_plain, [login]), (self.port_stls, [tlsd, "-s", login]),
-                          (self.port_tls, [tlsd, login])):
-            p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "pop.test", "127.0.0.1",
-                                  str(port)] + cmd, stdout=subprocess.DEVNULL, stderr=self.logf,
-                                 start_new_session=True)
-            self.procs.append(p)
-        for port in (self.port_plain, self.port_stls, self.port_tls):
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
+        self.port_plain = self.serve([login])
+        self.port_stls = self.serve([tlsd, "-s", login])
+        self.port_tls = self.serve([tlsd, login])
 
     def stop(self):
         for p in self.procs:
@@ -308,6 +357,25 @@ class Commands(Pop3Test):
         self.assertIn("+OK 1 %d" % sum(len(l) + 2 for l in crlf(MSG1)), out)
         self.assertIn("+OK 1 ", out)
         self.assertTrue(out.rstrip().endswith("deleted, bye"), out)
+
+    def test_idle_session_times_out_and_deletes_nothing(self):
+        addr, pw = self.account()
+        self.srv.deliver(addr, MSG1)
+        self.srv.control("pop3timeout", "10\n")
+        try:
+            s, f = self.raw()
+            s.sendall(b"USER %s\r\nPASS %s\r\nDELE 1\r\n" % (addr.encode(), pw.encode()))
+            self.assertTrue(f.readline().startswith(b"+OK"))
+            self.assertTrue(f.readline().startswith(b"+OK maildrop"))
+            self.assertTrue(f.readline().startswith(b"+OK message 1 deleted"))
+            t0 = time.time()
+            self.assertEqual(f.readline(), b"-ERR autologout: idle too long\r\n")
+            self.assertEqual(f.readline(), b"")
+            self.assertGreaterEqual(time.time() - t0, 9)
+            s.close()
+        finally:
+            os.unlink(self.srv.path("control", "pop3timeout"))
+        self.assertEqual(len(self.srv.files(addr)), 1)
 
 
 class Maildrop(Pop3Test):
@@ -521,6 +589,7 @@ class Login(Pop3Test):
     @unittest.skipUnless(is_root(), "privilege separation needs root")
     def test_login_stage_as_yubind_session_as_account(self):
         addr, pw = self.account()
+        self.srv.deliver(addr, MSG1)
         p = self.login(addr, pw)
         procs = {}
         for pid in os.listdir("/proc"):
@@ -549,7 +618,7 @@ class Login(Pop3Test):
 
 
 class Clients(Pop3Test):
-    def test_fetchmail_into_mbox(self):
+    def fetchmail(self, port, options):
         addr, pw = self.account()
         for m in (MSG1, MSG2, MSG3):
             self.srv.deliver(addr, m)
@@ -559,18 +628,36 @@ class Clients(Pop3Test):
         rc = os.path.join(work, "fetchmailrc")
         with open(rc, "w") as f:
             f.write('poll 127.0.0.1 service %d protocol pop3 uidl:\n  user "%s" password "%s" is "%s" here\n'
-                    '  sslproto "" mda "/bin/sh -c \'cat >> %s\'"\n'
-                    % (self.srv.port_plain, addr, pw, pwd.getpwuid(os.getuid()).pw_name, mbox))
+                    '  %s mda "/bin/sh -c \'cat >> %s\'"\n'
+                    % (port, addr, pw, "nobody" if is_root() else pwd.getpwuid(os.getuid()).pw_name,
+                       options, mbox))
         os.chmod(rc, 0o600)
         env = dict(os.environ, HOME=work, FETCHMAILHOME=work)
+        kw = {}
+        if is_root():
+            # as root fetchmail keeps its lock in /var/run, shared with every other run
+            nobody = pwd.getpwnam("nobody")
+            os.chown(work, nobody.pw_uid, nobody.pw_gid)
+            os.chown(rc, nobody.pw_uid, nobody.pw_gid)
+            kw = dict(user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[])
         p = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "--nosyslog"], env=env,
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60, cwd=work, **kw)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         with open(mbox, "rb") as f:
             got = f.read()
         for m in (b"Subject: one", b".dot line", b"..two dots", b"already crlf", b"no final newline"):
             self.assertIn(m, got)
+        self.assertEqual(got.count(b"Subject: "), 3)
         self.assertEqual(self.srv.files(addr), [])   # fetchmail deletes what it fetched, at QUIT
+
+    def test_fetchmail_into_mbox(self):
+        self.fetchmail(self.srv.port_plain, 'sslproto ""')
+
+    def test_fetchmail_pop3s_and_stls(self):
+        before = self.srv.log().count(" tls=1")
+        self.fetchmail(self.srv.port_tls, "ssl no sslcertck")
+        self.fetchmail(self.srv.port_stls, "sslproto tls1.2+ no sslcertck")
+        self.assertEqual(self.srv.log().count(" tls=1"), before + 2)   # both logins inside TLS
 
     def test_curl_pop3_pop3s_and_stls(self):
         addr, pw = self.account()
@@ -611,25 +698,12 @@ class PopBeforeSmtp(Pop3Test):
         self.srv.control("rcpthosts", "example.com\n")
         self.srv.control("greetdelay", "0\n")
         self.srv.control("me", "pop.test\n")
-        port = self.srv.port_plain + 25
-        p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "pop.test", "127.0.0.1", str(port),
-                              self.srv.path("bin", "yubin-smtpd")], stdout=subprocess.DEVNULL,
-                             stderr=self.srv.logf, start_new_session=True)
+        port = self.srv.serve([self.srv.path("bin", "yubin-smtpd")])   # stopped with the others
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            try:
-                os.unlink(self.srv.path("run", "pbs", "127.0.0.1"))
-            except FileNotFoundError:
-                pass
-            self.assertEqual(self.smtp_rcpt(port, "far@elsewhere.example"), 553)
-            addr, pw = self.account()
-            self.login(addr, pw).quit()
-            self.assertEqual(self.smtp_rcpt(port, "far@elsewhere.example"), 250)
-        finally:
-            os.killpg(p.pid, 15)
-            p.wait()
+            os.unlink(self.srv.path("run", "pbs", "127.0.0.1"))
+        except FileNotFoundError:
+            pass
+        self.assertEqual(self.smtp_rcpt(port, "far@elsewhere.example"), 553)
+        addr, pw = self.account()
+        self.login(addr, pw).quit()
+        self.assertEqual(self.smtp_rcpt(port, "far@elsewhere.example"), 250)

@@ -2,11 +2,11 @@
 control/), a real DNS server (dnsmasq) and SMTP sinks (aiosmtpd) on loopback.
 The program is run as rspawn runs it (doc/spawn.md) and its report lines and
 what the sinks received are checked."""
-import os, pwd, random, shutil, subprocess, tempfile, unittest
+import os, pwd, random, shutil, subprocess, tempfile, time, unittest
 
 from yubintest import BUILD
 from dnstest import DnsServer
-from sink import Sink, make_cert
+from sink import RawSink, Sink, make_cert
 
 MX = {"mx.test": [(10, "mx1.mx.test"), (20, "mx2.mx.test")],
       "down.test": [(10, "mx1.down.test"), (20, "mx2.down.test")],
@@ -220,6 +220,79 @@ class RemoteTest(unittest.TestCase):
         self.assertEqual([r[0] for r in res], ["perm", "ok"], self.stderr)
         self.assertIn("5.1.3", res[0][3])
 
+    # -- misbehaving servers --------------------------------------------
+    def raw(self, host, **replies):
+        s = RawSink(host, self.port, **replies)
+        s.__enter__()
+        self.sinks.append(s)
+        return s
+
+    def test_garbage_greeting_moves_to_next_mx(self):
+        self.raw("127.0.0.2", GREETING=b"hello there\r\n")
+        second = self.sink("127.0.0.3")
+        res = self.remote("mx.test", ["b@mx.test"])
+        self.assertEqual(res[0][:3], ["ok", "b@mx.test", "mx2.mx.test"], self.stderr)
+        self.assertEqual(len(second.messages), 1)
+
+    def test_silent_server_times_out(self):
+        self.control("timeoutremote", "1\n")
+        self.raw("127.0.0.2", GREETING=b"")
+        second = self.sink("127.0.0.3")
+        t0 = time.time()
+        res = self.remote("mx.test", ["b@mx.test"])
+        self.assertEqual(res[0][:3], ["ok", "b@mx.test", "mx2.mx.test"], self.stderr)
+        self.assertLess(time.time() - t0, 10)
+        self.assertIn("host=mx1.mx.test ip=127.0.0.2", self.stderr)
+        self.assertEqual(len(second.messages), 1)
+
+    def test_overlong_reply_line(self):
+        self.raw("127.0.0.2", MAIL=b"250 " + b"x" * 5000 + b"\r\n")
+        res = self.remote("mx.test", ["b@mx.test"])
+        self.assertEqual(res[0][0], "temp", self.stderr)
+        self.assertIn("mx1.mx.test", res[0][3])
+
+    def test_hang_up_after_data_defers(self):
+        s = self.raw("127.0.0.2", END=None)
+        res = self.remote("mx.test", ["b@mx.test", "c@mx.test"])
+        self.assertEqual([r[0] for r in res], ["temp", "temp"], self.stderr)
+        self.assertIn("4.4.2 connection to mx1.mx.test lost", res[0][3])
+        self.assertEqual(len(s.messages), 1)
+
+    def test_data_after_starttls_reply_is_refused(self):
+        s = self.raw("127.0.0.2", EHLO=b"250-raw\r\n250 STARTTLS\r\n",
+                     STARTTLS=b"220 2.0.0 go ahead\r\n250 2.0.0 injected\r\n")
+        res = self.remote("mx.test", ["b@mx.test"])
+        self.assertEqual(res[0][0], "ok", self.stderr)
+        self.assertIn("data after the STARTTLS reply", self.stderr)
+        self.assertEqual(s.sessions, 2, "the plain-text retry is a new connection")
+        self.assertEqual(len(s.messages), 1)
+
+    def test_helo_fallback(self):
+        s = self.raw("127.0.0.2", EHLO=b"500 5.5.1 what is EHLO\r\n")
+        res = self.remote("mx.test", ["b@mx.test"])
+        self.assertEqual(res[0][0], "ok", self.stderr)
+        self.assertEqual(len(s.messages), 1)
+        self.assertIn(b"\r\n.hidden dot line\r\n", b"\r\n" + s.messages[0].replace(b"\r\n..", b"\r\n."))
+
+    def test_8bit_body_with_and_without_8bitmime(self):
+        body = "Subject: 8bit\n\ncaf\u00e9 cr\u00e8me\n".encode()
+        s = self.raw("127.0.0.2")
+        res = self.remote("mx.test", ["b@mx.test"], message=body)
+        self.assertEqual(res[0][0], "ok", self.stderr)
+        self.assertEqual(s.messages[0], body.replace(b"\n", b"\r\n"), "sent unchanged")
+        self.assertEqual([c for c in s.commands if c.startswith(b"MAIL")], [b"MAIL FROM:<a@example.org>"])
+        s.replies["EHLO"] = b"250-raw\r\n250-8BITMIME\r\n250 PIPELINING\r\n"
+        res = self.remote("mx.test", ["b@mx.test"], message=body)
+        self.assertEqual(res[0][0], "ok", self.stderr)
+        self.assertEqual([c for c in s.commands if c.startswith(b"MAIL")][-1],
+                         b"MAIL FROM:<a@example.org> BODY=8BITMIME")
+
+    def test_null_sender(self):
+        s = self.raw("127.0.0.2")
+        res = self.remote("mx.test", ["b@mx.test"], sender="")
+        self.assertEqual(res[0][0], "ok", self.stderr)
+        self.assertIn(b"MAIL FROM:<>", s.commands)
+
     # -- TLS ----------------------------------------------------------
     def test_starttls_used_when_offered(self):
         s = self.sink("127.0.0.2", tls=self.cert)
@@ -259,6 +332,15 @@ class RemoteTest(unittest.TestCase):
         self.assertEqual(res[0][0], "ok", self.stderr)
         self.assertTrue(s.messages[0].tls)
 
+    def test_verify_without_ca_bundle_defers(self):
+        self.control("tlsdestinations", "mx.test:verify\n")
+        self.control("tlsclientca", "/nonexistent/ca.pem\n")
+        s = self.sink("127.0.0.2", tls=self.cert)
+        res = self.remote("mx.test", ["b@mx.test"])
+        self.assertEqual(res[0][0], "temp", self.stderr)
+        self.assertIn("unable to load the CA bundle", res[0][3])
+        self.assertEqual(s.messages, [])
+
     def test_verify_checks_host_name(self):
         # mx2 presents a certificate for mx1: trusted, but the wrong name.
         self.control("tlsdestinations", "mx.test:verify\n")
@@ -287,6 +369,15 @@ class RemoteTest(unittest.TestCase):
         self.assertEqual(s.messages[0].auth_user, "joe")
         self.assertTrue(s.messages[0].tls)
         self.assertNotIn("s3cret", self.stderr)
+        self.assertIn("control/relayauth is readable by others", self.stderr)   # the test made it 0644
+        os.chmod(os.path.join(self.root, "control", "relayauth"), 0o600)
+        pw = runner_user()
+        if pw:
+            os.chown(os.path.join(self.root, "control", "relayauth"), pw.pw_uid, pw.pw_gid)
+        res = self.remote("elsewhere.example", ["x@elsewhere.example"])
+        self.assertEqual(res[0][0], "ok", self.stderr)
+        self.assertNotIn("readable by others", self.stderr)
+        self.assertEqual(len(s.messages), 2)
 
     def test_smarthost_wrong_password_defers(self):
         self.control("smtproutes", ":relay.test\n")

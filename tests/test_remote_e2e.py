@@ -27,7 +27,7 @@ class RemoteEndToEnd(unittest.TestCase):
         cls.dns.__exit__(None, None, None)
 
     def setUp(self):
-        self.inst = Instance(start=False)
+        self.inst = Instance(services=["send"], start=False)  # no listeners: no port clashes
         self.inst.setup()
         self.port = random.randrange(20000, 60000)
         self.inst.control("resolvers", self.dns.resolvers_line())

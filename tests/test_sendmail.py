@@ -2,7 +2,7 @@
 real programs on a real instance directory, asserting on the queue files a
 message leaves behind and, when the rest of the mail path is built, on the
 Maildir it reaches."""
-import glob, os, pwd, shutil, signal, stat, subprocess, sys, tempfile, time, unittest
+import glob, os, pwd, re, shutil, signal, stat, subprocess, sys, tempfile, time, unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from yubintest import BUILD, Instance, is_root  # noqa: E402
@@ -55,6 +55,14 @@ def new_instance():
     return MiniInstance()
 
 
+def base_env(**extra):
+    """A small environment; the sanitizer settings of the test run go along
+    (LeakSanitizer cannot run in a setuid program such as yubin-queue)."""
+    e = {k: v for k, v in os.environ.items() if k in ("ASAN_OPTIONS", "UBSAN_OPTIONS")}
+    e.update(extra)
+    return e
+
+
 def queue_files(inst, kind):
     return sorted(glob.glob(inst.path("queue", kind, "*", "*")))
 
@@ -77,7 +85,7 @@ class QueueTestBase(unittest.TestCase):
         mr, mw = os.pipe()
         er, ew = os.pipe()
         p = subprocess.Popen([self.inst.path("bin", "yubin-queue")], stdin=mr, stdout=er,
-                             stderr=subprocess.PIPE, env=env if env is not None else {}, cwd="/")
+                             stderr=subprocess.PIPE, env=base_env(**(env or {})), cwd="/")
         os.close(mr)
         os.close(er)
         try:
@@ -99,7 +107,7 @@ class QueueTestBase(unittest.TestCase):
         if user is not None:
             pw = pwd.getpwnam(user)
             kw = dict(user=pw.pw_uid, group=pw.pw_gid, extra_groups=[])
-        e = {"PATH": "/usr/bin:/bin"}
+        e = base_env(PATH="/usr/bin:/bin")
         if env:
             e.update(env)
         p = subprocess.run(cmd, input=message if isinstance(message, bytes) else message.encode(),
@@ -236,7 +244,7 @@ class YubinQueue(QueueTestBase):
         mr, mw = os.pipe()
         er, ew = os.pipe()
         p = subprocess.Popen([self.inst.path("bin", "yubin-queue")], stdin=mr, stdout=er,
-                             stderr=subprocess.DEVNULL, env={})
+                             stderr=subprocess.DEVNULL, env=base_env())
         os.close(mr)
         os.close(er)
         os.write(mw, b"Subject: half\n\nthe first half of the message\n")
@@ -250,6 +258,43 @@ class YubinQueue(QueueTestBase):
         os.close(ew)
         self.assertEqual(queue_files(self.inst, "todo"), [])
         self.assertEqual(queue_files(self.inst, "intd"), [])
+
+
+@unittest.skipUnless(is_root() and shutil.which("mount"), "needs root to mount a small file system")
+class DiskFull(QueueTestBase):
+    """queue/mess on a 256 KiB tmpfs: a bigger message is a write error (53),
+    temporary for sendmail (75), and leaves nothing behind."""
+
+    def setUp(self):
+        super().setUp()
+        self.mess = self.inst.path("queue", "mess")
+        st = os.stat(self.mess)
+        bst = os.stat(os.path.join(self.mess, "00"))
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=%o,uid=%d,gid=%d"
+                            % (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid), "tmpfs", self.mess],
+                           capture_output=True, text=True)
+        if p.returncode:
+            self.skipTest("cannot mount tmpfs: " + p.stderr.strip())
+        for b in range(256):
+            d = os.path.join(self.mess, "%02x" % b)
+            os.mkdir(d, stat.S_IMODE(bst.st_mode))
+            os.chown(d, bst.st_uid, bst.st_gid)
+
+    def tearDown(self):
+        subprocess.run(["umount", self.mess], capture_output=True)
+        super().tearDown()
+
+    def test_disk_full(self):
+        big = b"Subject: big\n\n" + (b"x" * 99 + b"\n") * 5000      # 500 KB
+        code, err = self.inject(big, b"Fa@b.test\0Tc@d.test\0\0")
+        self.assertEqual(code, 53, err)
+        self.assertIn("unable to write the message", err)
+        self.assertQueueEmpty()
+        p = self.sendmail(["joe@example.com"], big)
+        self.assertEqual(p.returncode, 75, p.stderr)
+        self.assertQueueEmpty()
+        code, err = self.inject(b"Subject: small\n\nfits\n", b"Fa@b.test\0Tc@d.test\0\0")
+        self.assertEqual(code, 0, err)
 
 
 class Sendmail(QueueTestBase):
@@ -308,6 +353,13 @@ class Sendmail(QueueTestBase):
         self.assertEqual(envelope_of(todo)[3], ["-dash@example.com", "a@example.com", "b@example.com",
                                                 "c@example.com", "d@example.com", "e@example.com",
                                                 "f@example.org", "g@example.com"])
+
+    def test_options_after_recipients(self):
+        p = self.sendmail(["joe@example.com", "-f", "late@shop.example", "-oi"], "Subject: o\n\n.\nb\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        mess, todo, _ = self.only_message()
+        self.assertEqual(envelope_of(todo)[2:], ("late@shop.example", ["joe@example.com"]))
+        self.assertTrue(mess.endswith(b"\n\n.\nb\n"), mess)
 
     def test_f_and_F(self):
         p = self.sendmail(["-f", "orders@shop.example", "-F", "Web Shop", "joe@example.com"], "Subject: f\n\nb\n")
@@ -435,11 +487,17 @@ class Sendmail(QueueTestBase):
         self.assertEqual(p.returncode, 77, p.stderr)
         self.assertEqual(p.stderr.strip(), "mailq: fatal: only the administrator may list the queue")
 
-    def test_bs_without_smtpd(self):
+    def test_bs(self):
         if os.path.exists(self.inst.path("bin", "yubin-smtpd")):
-            p = self.sendmail(["-bs"], "QUIT\r\n")
+            p = self.sendmail(["-bs"], "EHLO me\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<joe@example.com>\r\n"
+                              "DATA\r\nSubject: bs\r\n\r\nhi\r\n.\r\nQUIT\r\n")
             self.assertEqual(p.returncode, 0, p.stderr)
-            self.assertIn(b"221", p.stdout)
+            self.assertRegex(p.stdout, rb"^220 ")
+            self.assertIn(b"\r\n250 2.0.0 Ok: queued as ", p.stdout)
+            self.assertIn(b"\r\n221 ", p.stdout)
+            mess, todo, _ = self.only_message()
+            self.assertEqual(envelope_of(todo)[2:], ("a@example.org", ["joe@example.com"]))
+            self.assertTrue(mess.endswith(b"Subject: bs\n\nhi\n"), mess)
         else:
             p = self.sendmail(["-bs"], "QUIT\r\n")
             self.assertEqual(p.returncode, 69, p.stderr)
@@ -455,25 +513,76 @@ class SendmailAsUser(QueueTestBase):
         uid, _, sender, _ = envelope_of(todo)
         self.assertEqual(uid, pwd.getpwnam("www-data").pw_uid)
         self.assertEqual(sender, "www-data@example.org")
+        # Owned by yubinq, group yubin, whoever injected: yubin-send reads them by group.
+        import grp
+        qid = os.path.basename(queue_files(self.inst, "todo")[0])
+        for kind in ("mess", "todo"):
+            st = os.stat(self.inst.path("queue", kind, qid[-2:], qid))
+            self.assertEqual(pwd.getpwuid(st.st_uid).pw_name, "yubinq", kind)
+            self.assertEqual(grp.getgrgid(st.st_gid).gr_name, "yubin", kind)
 
 
 @unittest.skipUnless(HAVE_PATH, "needs yubin-setup, yubinctl, yubin-send, yubin-local")
 class EndToEnd(unittest.TestCase):
-    def test_sendmail_to_maildir(self):
-        with Instance() as inst:
-            inst.add_account("joe@shop.example")
-            msg = ("To: Joe <joe@shop.example>\r\nBcc: joe@shop.example\r\n"
-                   "Subject: end to end\r\n\r\nhello\r\n")
-            inst.sendmail(["-t", "-F", "Shop", "-f", "orders@shop.example"], msg)
-            files = inst.wait_maildir("shop.example", "joe", 1)
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance().__enter__()
+        cls.inst.add_account("joe@shop.example")
+        cls.inst.add_account("ann@shop.example")
+        cls.inst.add_account("kim@shop.example")
+        cls.inst.add_account("lou@shop.example")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.__exit__(None, None, None)
+
+    def test_t_bcc_crlf_to_maildir(self):
+        inst = self.inst
+        msg = ("To: Kim <kim@shop.example>\r\nBcc: lou@shop.example, kim@shop.example\r\n"
+               "Subject: end to end\r\n\r\nhello\r\n")
+        inst.sendmail(["-t", "-F", "Shop", "-f", "orders@shop.example"], msg)
+        for acct in ("kim", "lou"):
+            files = inst.wait_maildir("shop.example", acct, 1)
+            time.sleep(0.2)
+            files = inst.maildir_files("shop.example", acct)
+            self.assertEqual(len(files), 1, acct)          # kim named twice, one copy
             data = read(files[0])
             self.assertNotIn(b"\r", data)
             self.assertNotIn(b"Bcc", data)
-            m = inst.read_messages("shop.example", "joe")[0]
+            m = inst.read_messages("shop.example", acct)[0]
             self.assertEqual(m["Subject"], "end to end")
             self.assertEqual(m["From"], "Shop <orders@shop.example>")
+            self.assertEqual(m["Return-Path"], "<orders@shop.example>")
             self.assertIn("Message-ID", m)
+            self.assertIn("Date", m)
             self.assertEqual(m.get_content().strip(), "hello")
+
+    @unittest.skipUnless(is_root(), "needs root to run as www-data")
+    def test_cgi_user(self):
+        inst = self.inst
+        before = len(inst.maildir_files("shop.example", "ann"))
+        inst.sendmail(["ann@shop.example"], "Subject: from a cgi\n\nb\n", user="www-data")
+        inst.wait_maildir("shop.example", "ann", before + 1)
+        subjects = [m["Subject"] for m in inst.read_messages("shop.example", "ann")]
+        self.assertIn("from a cgi", subjects)
+
+    def test_mailq_shows_deferred_remote_recipient(self):
+        inst = self.inst
+        before = len(inst.maildir_files("shop.example", "joe"))
+        inst.sendmail(["-f", "joe@shop.example", "someone@remote.example", "joe@shop.example"],
+                      "Subject: half local\n\nb\n")
+        inst.wait_maildir("shop.example", "joe", before + 1)
+        pattern = (r"(?m)^[0-9a-f]{16} \d+ \d+m from=<joe@shop.example> state=queued\n"
+                   r"  remote <someone@remote.example>\n")
+        t0 = time.time()
+        while time.time() - t0 < 20:
+            p = subprocess.run([inst.path("bin", "mailq")], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            if re.search(pattern, p.stdout):
+                break
+            time.sleep(0.1)
+        self.assertRegex(p.stdout, pattern)
+        self.assertNotIn("local <joe@shop.example>", p.stdout)   # delivered already
 
 
 if __name__ == "__main__":
