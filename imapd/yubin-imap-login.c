@@ -216,8 +216,16 @@ static int command(void)
     reply(tag, "OK ID completed");
   } else if (imap_is(verb, "STARTTLS") && imap_eol(&p)) {
     if (tls || !starttls_available()) { reply(tag, "BAD STARTTLS is not available here"); return 0; }
-    reply(tag, "OK begin TLS negotiation now");
-    if (!starttls_begin(&lb)) { log_info("%ld tls handshake failed ip=%s", (long)getpid(), ip); exit(0); }
+    {
+      char r[STARTTLS_REPLY_MAX];
+      if (tag.len + 32 > sizeof r) { reply(tag, "BAD tag too long"); return 0; }
+      memcpy(r, tag.s, tag.len);
+      memcpy(r + tag.len, " OK begin TLS negotiation now\r\n", 31);
+      if (!starttls_begin(&lb, r, tag.len + 31)) {
+        log_info("%ld tls handshake failed ip=%s", (long)getpid(), ip);
+        exit(0);
+      }
+    }
     tls = 1;
   } else if (imap_is(verb, "LOGIN")) {
     sa user = SA_ZERO, pass = SA_ZERO;

@@ -25,18 +25,8 @@ class ImapServer(Pop3Server):
         self.logf = open(self.path("log", "pop3.log"), "ab")
         login = self.path("bin", "yubin-imap-login")
         tlsd = self.path("bin", "yubin-tlsd")
-        for port, cmd in ((self.port_stls, [tlsd, "-s", login]), (self.port_tls, [tlsd, login])):
-            p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "imap.test", "127.0.0.1",
-                                  str(port)] + cmd, stdout=subprocess.DEVNULL, stderr=self.logf,
-                                 start_new_session=True)
-            self.procs.append(p)
-        for port in (self.port_stls, self.port_tls):
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
+        self.port_stls = self.serve([tlsd, "-s", login])
+        self.port_tls = self.serve([tlsd, login])
 
 
 @unittest.skipUnless(all(os.path.exists(os.path.join(BUILD, p)) for p in PROGS), "IMAP not built")
