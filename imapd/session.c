@@ -20,6 +20,7 @@
 #include "imaputf7.h"
 #include "linebuf.h"
 #include "log.h"
+#include "atomic.h"
 #include "maildir.h"
 
 #define LIST_WILDCARDS_MAX 16
@@ -196,6 +197,57 @@ static int wild(const char *p, size_t pn, const char *s, size_t sn, int budget)
   return sn == 0;
 }
 
+/* The special-use attribute (RFC 6154) of the usual folder names. */
+static const char *special_use(const char *name)
+{
+  static const struct { const char *name, *attr; } su[] = {
+    { "Sent", "\\Sent" }, { "Drafts", "\\Drafts" }, { "Trash", "\\Trash" },
+    { "Junk", "\\Junk" }, { "Archive", "\\Archive" },
+  };
+  size_t i;
+  for (i = 0; i < sizeof su / sizeof su[0]; i++)
+    if (!strcmp(name, su[i].name)) return su[i].attr;
+  return 0;
+}
+
+/* Subscriptions: MAILDIR/subscriptions, one name per line (as Courier keeps
+ * them).  1 if name is listed. */
+static int subscribed(const char *name)
+{
+  char path[MBOX_PATH_MAX + 16], line[512];
+  FILE *f;
+  int found = 0;
+  snprintf(path, sizeof path, "%s/subscriptions", S->maildir);
+  if (!(f = fopen(path, "r"))) return 0;
+  while (!found && fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = 0;
+    found = !strcmp(line, name);
+  }
+  fclose(f);
+  return found;
+}
+
+static int set_subscribed(const char *name, int on)
+{
+  char path[MBOX_PATH_MAX + 16], line[512];
+  sa out = SA_ZERO;
+  FILE *f;
+  int ok;
+  snprintf(path, sizeof path, "%s/subscriptions", S->maildir);
+  if ((f = fopen(path, "r"))) {
+    while (fgets(line, sizeof line, f)) {
+      line[strcspn(line, "\n")] = 0;
+      if (!line[0] || !strcmp(line, name)) continue;
+      if (!sa_cats(&out, line) || !sa_catc(&out, '\n')) { fclose(f); sa_free(&out); return 0; }
+    }
+    fclose(f);
+  }
+  if (on && (!sa_cats(&out, name) || !sa_catc(&out, '\n'))) { sa_free(&out); return 0; }
+  ok = atomic_write(path, out.s ? out.s : "", out.len, 0600, (uid_t)-1, (gid_t)-1);
+  sa_free(&out);
+  return ok;
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void do_list(const char *tag, size_t tl, imap_parser *p, const char *verb)
@@ -205,6 +257,7 @@ static void do_list(const char *tag, size_t tl, imap_parser *p, const char *verb
   struct dirent *e;
   char **names = 0;
   size_t nn = 0, cap = 0, i, w = 0;
+  int lsub = !strcmp(verb, "LSUB");
   if (!imap_astring(p, &ref) || !imap_sp(p) || !imap_list_mailbox(p, &pat) || !imap_eol(p)) {
     tagged(tag, tl, "BAD %s", p->err);
     goto done;
@@ -222,12 +275,12 @@ static void do_list(const char *tag, size_t tl, imap_parser *p, const char *verb
   if (w > LIST_WILDCARDS_MAX) { tagged(tag, tl, "NO [LIMIT] too many wildcards"); goto done; }
   if (wild(full.s, full.len, "INBOX", 5, 1000) ||
       (full.len == 5 && strncasecmp(full.s, "INBOX", 5) == 0))
-    out_printf("* %s () \".\" INBOX\r\n", verb);
+    out_printf("* %s (\\HasNoChildren) \".\" INBOX\r\n", verb);
   if ((d = opendir(S->maildir))) {
     while ((e = readdir(d))) {
       const char *n = e->d_name;
       if (n[0] != '.' || !n[1] || n[1] == '.') continue;
-      if (strlen(n + 1) > 255 || !wild(full.s, full.len, n + 1, strlen(n + 1), 1000)) continue;
+      if (strlen(n + 1) > 255) continue;
       if (nn == cap) {
         char **g = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof *g);
         if (!g) break;
@@ -240,11 +293,18 @@ static void do_list(const char *tag, size_t tl, imap_parser *p, const char *verb
   }
   if (nn) qsort(names, nn, sizeof *names, cmp_str);
   for (i = 0; i < nn; i++) {
-    out_printf("* %s () \".\" ", verb);
-    out_string(names[i], strlen(names[i]));
+    const char *su = special_use(names[i]);
+    size_t l = strlen(names[i]), k;
+    int children = 0;
+    for (k = 0; k < nn && !children; k++)
+      children = strlen(names[k]) > l && !strncmp(names[k], names[i], l) && names[k][l] == '.';
+    if (!wild(full.s, full.len, names[i], l, 1000) || (lsub && !subscribed(names[i]))) continue;
+    out_printf("* %s (%s%s%s) \".\" ", verb, children ? "\\HasChildren" : "\\HasNoChildren",
+               su ? " " : "", su ? su : "");
+    out_string(names[i], l);
     out_puts("\r\n");
-    free(names[i]);
   }
+  for (i = 0; i < nn; i++) free(names[i]);
   free(names);
   tagged(tag, tl, "OK %s completed", verb);
 done:
@@ -324,6 +384,50 @@ static void do_delete(const char *tag, size_t tl, imap_parser *p)
   log_info("%s delete mailbox=%.*s", S->id, (int)(name.len > 100 ? 100 : name.len), name.s);
 done:
   sa_free(&name);
+}
+
+static void do_subscribe(const char *tag, size_t tl, imap_parser *p, int on)
+{
+  sa name = SA_ZERO;
+  char dir[MBOX_PATH_MAX];
+  struct stat st;
+  if (!imap_astring(p, &name) || !imap_eol(p) || !sa_0(&name)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
+  if (is_inbox(&name)) { tagged(tag, tl, "OK %s completed", on ? "SUBSCRIBE" : "UNSUBSCRIBE"); goto done; }
+  if (!mailbox_dir(&name, dir, sizeof dir) || (on && stat(dir, &st) < 0)) {
+    tagged(tag, tl, "NO [NONEXISTENT] no such mailbox");
+    goto done;
+  }
+  if (!set_subscribed(name.s, on)) tagged(tag, tl, "NO [SERVERBUG] cannot save the subscriptions");
+  else tagged(tag, tl, "OK %s completed", on ? "SUBSCRIBE" : "UNSUBSCRIBE");
+done:
+  sa_free(&name);
+}
+
+static void do_rename(const char *tag, size_t tl, imap_parser *p)
+{
+  sa from = SA_ZERO, to = SA_ZERO;
+  char dfrom[MBOX_PATH_MAX], dto[MBOX_PATH_MAX];
+  struct stat st;
+  if (!imap_astring(p, &from) || !imap_sp(p) || !imap_astring(p, &to) || !imap_eol(p)) {
+    tagged(tag, tl, "BAD %s", p->err);
+    goto done;
+  }
+  if (is_inbox(&from) || is_inbox(&to)) { tagged(tag, tl, "NO [CANNOT] renaming INBOX is not supported"); goto done; }
+  if (!mailbox_dir(&from, dfrom, sizeof dfrom) || stat(dfrom, &st) < 0) {
+    tagged(tag, tl, "NO [NONEXISTENT] no such mailbox");
+    goto done;
+  }
+  if (!mailbox_dir(&to, dto, sizeof dto)) { tagged(tag, tl, "NO [CANNOT] that name is not allowed"); goto done; }
+  if (stat(dto, &st) == 0) { tagged(tag, tl, "NO [ALREADYEXISTS] mailbox exists"); goto done; }
+  if (S->selected && !strcmp(S->mb.dir, dfrom)) { mbox_close(&S->mb); S->selected = 0; }
+  /* the folder keeps its UIDVALIDITY and UIDs: they travel in its files */
+  if (rename(dfrom, dto) < 0) { tagged(tag, tl, "NO [SERVERBUG] cannot rename"); goto done; }
+  tagged(tag, tl, "OK RENAME completed");
+  log_info("%s rename from=%.*s to=%.*s", S->id, (int)(from.len > 100 ? 100 : from.len), from.s,
+           (int)(to.len > 100 ? 100 : to.len), to.s);
+done:
+  sa_free(&from);
+  sa_free(&to);
 }
 
 static void do_status(const char *tag, size_t tl, imap_parser *p)
@@ -692,6 +796,13 @@ int session_run(session *s)
       do_create(tag.s, tag.len, &p);
     } else if (imap_is(verb, "DELETE") && !uid && imap_sp(&p)) {
       do_delete(tag.s, tag.len, &p);
+    } else if ((imap_is(verb, "SUBSCRIBE") || imap_is(verb, "UNSUBSCRIBE")) && !uid && imap_sp(&p)) {
+      do_subscribe(tag.s, tag.len, &p, imap_is(verb, "SUBSCRIBE"));
+    } else if (imap_is(verb, "RENAME") && !uid && imap_sp(&p)) {
+      do_rename(tag.s, tag.len, &p);
+    } else if (imap_is(verb, "ENABLE") && !uid) {
+      out_puts("* ENABLED\r\n");   /* no extension here needs enabling yet */
+      tagged(tag.s, tag.len, "OK ENABLE completed");
     } else if (imap_is(verb, "APPEND") && !uid && imap_sp(&p)) {
       do_append(tag.s, tag.len, &p);
     } else if (imap_is(verb, "STATUS") && !uid && imap_sp(&p)) {

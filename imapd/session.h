@@ -5,7 +5,7 @@
 
 #include "mailbox.h"
 
-#define SESSION_CAPABILITIES "IMAP4rev1 LITERAL+ UIDPLUS MOVE IDLE UNSELECT NAMESPACE ID"
+#define SESSION_CAPABILITIES "IMAP4rev1 LITERAL+ UIDPLUS MOVE IDLE UNSELECT NAMESPACE ID ENABLE CHILDREN SPECIAL-USE"
 
 typedef struct session {
   char id[32];             /* for log lines */

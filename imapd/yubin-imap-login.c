@@ -26,6 +26,7 @@
 #include "linebuf.h"
 #include "log.h"
 #include "privs.h"
+#include "session.h"
 #include "starttls.h"
 
 #define AUTHFAIL_WINDOW 900     /* seconds (doc/ipstate.md) */
@@ -96,7 +97,7 @@ static void login(imap_span tag, const char *name, const char *pass)
       if (pbs_minutes && !pbs_record(ip)) warn_sys("unable to record POP-before-SMTP for %s", ip);
     }
     put(tag.s, tag.len);
-    puts_(" OK [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS MOVE IDLE UNSELECT NAMESPACE ID] logged in\r\n");
+    puts_(" OK [CAPABILITY " SESSION_CAPABILITIES "] logged in\r\n");
     authrun_handover(input, lb.buf + lb.start, lb_pending(&lb));
     null = open("/dev/null", O_RDWR);
     if (null >= 0) { dup2(null, 0); dup2(null, 1); if (null > 1) close(null); }
