@@ -149,6 +149,59 @@ class ImapLogin(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertEqual(p.stdout, MSG.replace(b"\n", b"\r\n"))
 
+    def test_mbsync_both_ways(self):
+        addr, pw = self.account()
+        self.srv.deliver(addr, MSG)
+        self.srv.deliver(addr, MSG.replace(b"imap test", b"second"))
+        m = self.imap()
+        m.login(addr, pw)
+        m.create("Work")
+        m.append("Work", "(\\Seen)", None, MSG.replace(b"imap test", b"work one").replace(b"\n", b"\r\n"))
+        m.logout()
+        local = self.srv.path("mbsync-" + addr.split("@")[0])
+        os.makedirs(os.path.join(local, "mail"))
+        conf = os.path.join(local, "mbsyncrc")
+        with open(conf, "w") as f:
+            f.write("IMAPAccount a\nHost 127.0.0.1\nPort %d\nUser %s\nPass %s\nSSLType None\n\n"
+                    "IMAPStore remote\nAccount a\n\n"
+                    "MaildirStore local\nPath %s/mail/\nInbox %s/mail/INBOX\nSubFolders Verbatim\n\n"
+                    "Channel ch\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\nSync All\n"
+                    "SyncState *\n" % (self.srv.port_stls, addr, pw, local, local))
+
+        def run():
+            p = subprocess.run(["mbsync", "-c", conf, "-a"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+        def files(folder):
+            d = os.path.join(local, "mail", folder)
+            return sorted(os.listdir(os.path.join(d, "cur")) + os.listdir(os.path.join(d, "new")))
+
+        run()
+        self.assertEqual(len(files("INBOX")), 2)
+        self.assertEqual(len(files("Work")), 1)
+        self.assertTrue(files("Work")[0].endswith(",S") or ":2,S" in files("Work")[0])
+        # a message written locally goes up; a local flag change goes up too
+        with open(os.path.join(local, "mail", "Work", "new", "1.local.test"), "wb") as f:
+            f.write(MSG.replace(b"imap test", b"from mbsync"))
+        inbox_cur = os.path.join(local, "mail", "INBOX", "cur")
+        inbox_new = os.path.join(local, "mail", "INBOX", "new")
+        first = sorted(os.listdir(inbox_new) + os.listdir(inbox_cur))[0]
+        src = os.path.join(inbox_new if first in os.listdir(inbox_new) else inbox_cur, first)
+        os.rename(src, os.path.join(inbox_cur, first.split(":")[0] + ":2,F"))
+        run()
+        m = self.imap()
+        m.login(addr, pw)
+        m.select("Work")
+        typ, data = m.search(None, "SUBJECT", '"from mbsync"')
+        self.assertEqual(len(data[0].split()), 1)
+        m.select("INBOX")
+        typ, data = m.search(None, "FLAGGED")
+        self.assertEqual(len(data[0].split()), 1)
+        m.logout()
+        run()   # nothing changes on a second run: UIDs are stable
+        self.assertEqual(len(files("INBOX")), 2)
+        self.assertEqual(len(files("Work")), 2)
+
     @unittest.skipUnless(is_root(), "privilege separation needs root")
     def test_session_runs_as_the_account(self):
         addr, pw = self.account()
