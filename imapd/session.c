@@ -24,6 +24,7 @@
 #include "maildir.h"
 
 #define LIST_WILDCARDS_MAX 16
+#define OUT_TIMEOUT_S 300   /* a client that reads nothing for this long is gone */
 
 /* ---- output ------------------------------------------------------------ */
 
@@ -31,7 +32,9 @@ static char outbuf[65536];
 
 void out_put(const char *s, size_t n)
 {
+  alarm(OUT_TIMEOUT_S);
   if (n && fwrite(s, 1, n, stdout) != n) die(111, "unable to write to the client");
+  alarm(0);
 }
 
 void out_puts(const char *s) { out_put(s, strlen(s)); }
@@ -74,7 +77,9 @@ void out_nstring(const char *s, size_t n)
 
 void out_flush(void)
 {
+  alarm(OUT_TIMEOUT_S);
   if (fflush(stdout) != 0) die(111, "unable to write to the client");
+  alarm(0);
 }
 
 /* ---- the session ------------------------------------------------------- */
@@ -727,6 +732,29 @@ static int read_command(linebuf *lb, size_t *len)
   return 1;
 }
 
+/* A new account gets the usual folders (RFC 6154 names), once: the file
+ * MAILDIR/yubin-imap.folders records that it was done, so a folder the user
+ * deletes stays deleted. */
+static void default_folders(void)
+{
+  static const char *const names[] = { "Sent", "Drafts", "Trash", "Junk", "Archive", 0 };
+  char path[MBOX_PATH_MAX + 32];
+  size_t i;
+  int fd;
+  snprintf(path, sizeof path, "%s/yubin-imap.folders", S->maildir);
+  if (access(path, F_OK) == 0) return;
+  for (i = 0; names[i]; i++) {
+    char dir[MBOX_PATH_MAX + 32], f[MBOX_PATH_MAX + 64];
+    snprintf(dir, sizeof dir, "%s/.%s", S->maildir, names[i]);
+    if (access(dir, F_OK) == 0) continue;
+    if (!maildir_make(dir)) { warn_sys("unable to create %s", dir); return; }
+    snprintf(f, sizeof f, "%s/maildirfolder", dir);
+    if ((fd = open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0) close(fd);
+    if (!subscribed(names[i]) && !set_subscribed(names[i], 1)) warn_sys("unable to subscribe %s", names[i]);
+  }
+  if (!atomic_write(path, "", 0, 0600, (uid_t)-1, (gid_t)-1)) warn_sys("unable to write %s", path);
+}
+
 int session_run(session *s)
 {
   static char lbuf[IMAP_LINE_MAX];
@@ -735,6 +763,7 @@ int session_run(session *s)
   int bad = 0;
   S = s;
   setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+  default_folders();
   lb_init(&lb, 0, lbuf, sizeof lbuf, s->timeout_ms);
   if (s->npending && s->npending <= sizeof lbuf) {
     memcpy(lbuf, s->pending, s->npending);

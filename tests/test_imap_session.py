@@ -196,6 +196,21 @@ class ImapSession(unittest.TestCase):
 
     def test_folders(self):
         s = self.session()
+        # a new account gets the special-use folders, subscribed, once
+        typ, data = s.list()
+        self.assertEqual(data, [b'(\\HasNoChildren) "." INBOX',
+                                b'(\\HasNoChildren \\Archive) "." "Archive"',
+                                b'(\\HasNoChildren \\Drafts) "." "Drafts"',
+                                b'(\\HasNoChildren \\Junk) "." "Junk"',
+                                b'(\\HasNoChildren \\Sent) "." "Sent"',
+                                b'(\\HasNoChildren \\Trash) "." "Trash"'])
+        self.assertEqual(len(s.lsub('""', "*")[1]), 6)
+        for name in ("Archive", "Drafts", "Junk", "Sent", "Trash"):
+            self.assertEqual(s.unsubscribe(name)[0], "OK")
+            self.assertEqual(s.delete(name)[0], "OK")
+        s.logout()
+        s = self.session()                       # deleted ones stay deleted
+        self.assertEqual(s.list()[1], [b'(\\HasNoChildren) "." INBOX'])
         self.assertEqual(s.create("Sent")[0], "OK")
         self.assertEqual(s.create("Entw&APw-rfe")[0], "OK")          # "Entwürfe"
         self.assertEqual(s.create("Sent")[0], "NO")
