@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "envaddr.h"
 #include "header.h"
 #include "imapd.h"
 #include "mime.h"
@@ -254,30 +255,21 @@ static void out_addresses(mime_span h, const char *name)
 {
   mime_span v;
   sa list = SA_ZERO;
-  size_t count = 0, i, st;
-  const char *why;
-  if (!header_value(h, name, &v) || !hdr_addrlist(v.s, v.len, 0, &list, &count, &why) || !count) {
+  size_t count = 0, i, k;
+  if (!header_value(h, name, &v) || !envaddr_parse(v.s, v.len, &list, &count) || !count) {
     out_puts("NIL");
     sa_free(&list);
     return;
   }
   out_puts("(");
-  for (i = 0, st = 0; i < list.len; i++) {
-    if (list.s[i]) continue;
-    {
-      const char *a = list.s + st, *at = memrchr(a, '@', i - st);
-      out_puts("(NIL NIL ");
-      if (at) {
-        out_string(a, (size_t)(at - a));
-        out_puts(" ");
-        out_string(at + 1, (size_t)(list.s + i - at - 1));
-      } else {
-        out_string(a, i - st);
-        out_puts(" NIL");
-      }
-      out_puts(")");
-    }
-    st = i + 1;
+  for (i = 0, k = 0; k < count * 4; k++) {
+    const char *f = list.s + i;
+    size_t l = strlen(f + 1);
+    out_puts(k % 4 == 0 ? "(" : " ");
+    if (f[0] == 'N') out_puts("NIL");
+    else out_string(f + 1, l);
+    if (k % 4 == 3) out_puts(")");
+    i += l + 2;
   }
   out_puts(")");
   sa_free(&list);

@@ -46,7 +46,15 @@ def timed(label, fn):
 
 
 def hwm(m):
-    with open("/proc/%d/status" % m.process.pid) as f:
+    pid = m.process.pid    # the shell imaplib starts; the session is its child unless it exec'd
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            kids = f.read().split()
+        if kids:
+            pid = int(kids[0])
+    except OSError:
+        pass
+    with open("/proc/%d/status" % pid) as f:
         for line in f:
             if line.startswith("VmHWM"):
                 return line.split(":")[1].strip()

@@ -92,7 +92,7 @@ class ImapSession(unittest.TestCase):
         typ, data = s.fetch("1", "(ENVELOPE)")
         env = data[0]
         self.assertIn(b'"hello there"', env)
-        self.assertIn(b'"alice" "example.org"', env)
+        self.assertIn(b'(("Alice Example" NIL "alice" "example.org"))', env)
         self.assertIn(b'"carol" "example.net"', env)
         self.assertIn(b'"<m1@example.org>"', env)
         typ, data = s.fetch("2", "(BODYSTRUCTURE)")
