@@ -70,9 +70,9 @@ static int add_text(sa *f, int type, const char *t, size_t tl, int space)
 {
   size_t i;
   if (space && f->len && !sa_catc(f, ' ')) return 0;
-  if (type != T_QS) return sa_catb(f, t, tl);
   for (i = 0; i < tl; i++) {
-    if (t[i] == '\\' && i + 1 < tl) i++;
+    if (type == T_QS && t[i] == '\\' && i + 1 < tl) i++;
+    if (t[i] == 0) continue;   /* a NUL would end the field early */
     if (!sa_catc(f, t[i])) return 0;
   }
   return 1;
