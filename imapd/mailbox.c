@@ -60,20 +60,24 @@ void mbox_parse_name(const char *name, uint32_t *validity, uint32_t *uid, unsign
         if (*p == flagmap[i].c) *flags |= flagmap[i].bit;
 }
 
-/* Letters after ":2," that are not IMAP flags, to keep on renames. */
-static char *extra_letters(const char *name)
+/* Letters after ":2," that are not IMAP flags, to keep on renames: *out
+ * is NULL when there are none (most messages: no allocation).  Returns 1,
+ * or 0 when out of memory. */
+static int extra_letters(const char *name, char **out)
 {
   const char *colon = strchr(name, ':'), *p;
   char buf[64];
   size_t o = 0, i;
-  if (!colon || colon[1] != '2' || colon[2] != ',') return strdup("");
+  *out = 0;
+  if (!colon || colon[1] != '2' || colon[2] != ',') return 1;
   for (p = colon + 3; *p && o + 1 < sizeof buf; p++) {
     int mapped = 0;
     for (i = 0; i < sizeof flagmap / sizeof flagmap[0]; i++) mapped |= *p == flagmap[i].c;
     if (!mapped && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) buf[o++] = *p;
   }
   buf[o] = 0;
-  return strdup(buf);
+  if (!o) return 1;
+  return (*out = strdup(buf)) != 0;
 }
 
 /* BASE without any ",U=" part: its length in name. */
@@ -138,25 +142,26 @@ static void free_list(mbox_msg *m, size_t n)
   free(m);
 }
 
-static int push_msg(mbox_msg **m, size_t *n, size_t *cap, uint32_t uid, const char *name)
+/* Appends a message; takes ownership of name (freed on failure). */
+static int push_msg(mbox_msg **m, size_t *n, size_t *cap, uint32_t uid, char *name)
 {
   uint32_t v, u;
   long long sz;
   mbox_msg *x;
-  if (*n >= MBOX_MESSAGES_MAX) { errno = EFBIG; return 0; }
+  if (!name) return 0;
+  if (*n >= MBOX_MESSAGES_MAX) { free(name); errno = EFBIG; return 0; }
   if (*n == *cap) {
     size_t nc = *cap ? *cap * 2 : 64;
     mbox_msg *nm = realloc(*m, nc * sizeof *nm);
-    if (!nm) return 0;
+    if (!nm) { free(name); return 0; }
     *m = nm;
     *cap = nc;
   }
   x = &(*m)[*n];
   memset(x, 0, sizeof *x);
   x->uid = uid;
-  x->name = strdup(name);
-  x->extra_flags = extra_letters(name);
-  if (!x->name || !x->extra_flags) { free(x->name); free(x->extra_flags); return 0; }
+  x->name = name;
+  if (!extra_letters(name, &x->extra_flags)) { free(name); return 0; }
   mbox_parse_name(name, &v, &u, &x->flags, &sz);
   (*n)++;
   return 1;
@@ -292,15 +297,17 @@ static int load(mbox *mb, mbox_msg **out, size_t *outn, uint32_t *recent_from)
     long long s;
     mbox_parse_name(c[i].name, &v, &u, &f, &s);
     if (!c[i].from_new && v == validity && u) {
-      if (!push_msg(&m, &n, &cap, u, c[i].name)) goto done;
+      char *own = c[i].name;
+      c[i].name = 0;
+      if (!push_msg(&m, &n, &cap, u, own)) goto done;
       continue;
     }
     if (!nnew) continue;
     /* a new message: name it with the next UID */
     if (!base_len_without_u(c[i].name, base, sizeof base)) continue;
     {
-      char *ex = extra_letters(c[i].name);
-      int fits = ex && make_name(nm, sizeof nm, base, validity, next, f, ex);
+      char *ex;
+      int fits = extra_letters(c[i].name, &ex) && make_name(nm, sizeof nm, base, validity, next, f, ex);
       free(ex);
       if (!fits) continue;
     }
@@ -310,7 +317,7 @@ static int load(mbox *mb, mbox_msg **out, size_t *outn, uint32_t *recent_from)
         snprintf(to, sizeof to, "%s/cur/%s", mb->dir, nm) >= (int)sizeof to)
       continue;
     if (rename(from, to) < 0) continue;   /* gone meanwhile: the UID stays unused */
-    if (!push_msg(&m, &n, &cap, u, nm)) goto done;
+    if (!push_msg(&m, &n, &cap, u, strdup(nm))) goto done;
   }
   if (n) qsort(m, n, sizeof m[0], cmp_uid);
   mb->uidvalidity = validity;
