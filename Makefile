@@ -113,7 +113,7 @@ $(foreach f,$(FUZZ_SRC),$(eval $(call fuzzer,$(f))))
 # Debian packages the build, the tests and the demo need; installed when missing.
 DEBS = build-essential clang libclang-rt-14-dev pkg-config libbearssl-dev libsodium-dev libcdb-dev \
        libc-ares-dev s6 openssl python3 python3-aiosmtpd swaks ucspi-tcp dnsmasq-base \
-       fetchmail isync curl procps
+       fetchmail isync curl procps testssl.sh
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -243,3 +243,21 @@ int accounts_rcpt_ok(accounts_db *db, const char *local, const char *domain)
   if (e.kind == ACCT_ALIAS) return 1;
   return e.kind == ACCT_ACCOUNT && e.ext_known;
 }
+
+int accounts_uid_domains(accounts_db *db, unsigned long uid, int (*fn)(const char *domain, void *arg), void *arg)
+{
+  char key[32], dom[ADDR_DOMAIN_MAX + 1];
+  struct cdb_find f;
+  int n = snprintf(key, sizeof key, "U%lu", uid), r;
+  if (!db->open) return 0;
+  if (cdb_findinit(&f, &db->cdb, key, (unsigned)n) < 0) return -1;
+  while ((r = cdb_findnext(&f)) > 0) {
+    unsigned vl = cdb_datalen(&db->cdb);
+    int got;
+    if (vl == 0 || vl > ADDR_DOMAIN_MAX) continue;
+    if (cdb_read(&db->cdb, dom, vl, cdb_datapos(&db->cdb)) != 0) return -1;
+    dom[vl] = 0;
+    if ((got = fn(dom, arg)) != 0) return got;
+  }
+  return r < 0 ? -1 : 0;
+}

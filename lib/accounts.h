@@ -62,6 +62,11 @@ int accounts_resolve(accounts_db *db, const char *local, const char *domain, acc
  * into out (size n); *count set.  Returns 1, 0 if none, -1 on error/ERANGE. */
 int accounts_alias_targets(accounts_db *db, const acct_entry *e, char *out, size_t n, size_t *count);
 
+/* The hosted domains of the accounts that run as uid (their own Unix uid;
+ * virtual accounts are not counted): fn is called for each; a non-zero
+ * return from fn stops the walk and is returned.  0 when none, -1 on error. */
+int accounts_uid_domains(accounts_db *db, unsigned long uid, int (*fn)(const char *domain, void *arg), void *arg);
+
 /* Accepts the address at RCPT time?  1 if local@domain resolves to an enabled
  * account with a known extension, or to an alias. */
 int accounts_rcpt_ok(accounts_db *db, const char *local, const char *domain);

@@ -19,6 +19,7 @@
 #include "access.h"
 #include "log.h"
 #include "rdns.h"
+#include "privs.h"
 
 typedef struct conn {
   pid_t pid;
@@ -129,6 +130,40 @@ static int host_ok(const char *s)
   return 1;
 }
 
+/* The client's name.  DNS replies are network input, and a session process
+ * that keeps root (for yubin-tlsd) must not parse them: then the lookup runs
+ * in a process of its own as yubind, which hands back at most a name. */
+static int remote_name(const char *ip, char *name, size_t n, int ms)
+{
+  int p[2], st;
+  pid_t pid;
+  size_t got = 0;
+  uid_t uid;
+  gid_t gid;
+  if (geteuid() != 0) return rdns_lookup(ip, name, n, ms);
+  if (privs_user(YUBIN_USER_DAEMON, &uid, &gid) != 1 || pipe(p) != 0) return 0;
+  pid = fork();
+  if (pid < 0) { close(p[0]); close(p[1]); return 0; }
+  if (pid == 0) {
+    close(p[0]);
+    if (!privs_drop(uid, gid)) _exit(111);
+    if (rdns_lookup(ip, name, n, ms)) (void)!write(p[1], name, strlen(name));
+    _exit(0);
+  }
+  close(p[1]);
+  for (;;) {
+    ssize_t r = read(p[0], name + got, n - 1 - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += (size_t)r;
+    if (got == n - 1) break;
+  }
+  close(p[0]);
+  name[got] = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+  return got > 0;
+}
+
 static void child(const tcpd_config *cf, int fd, const char *ip, const char *port, const char *vars, size_t vl)
 {
   struct sockaddr_storage ss;
@@ -151,7 +186,7 @@ static void child(const tcpd_config *cf, int fd, const char *ip, const char *por
   if (cf->rdns_ms > 0) {
     /* in the child: a slow DNS server delays this session only */
     char name[RDNS_NAME_MAX + 1];
-    if (rdns_lookup(ip, name, sizeof name, cf->rdns_ms) && host_ok(name) && setenv("TCPREMOTEHOST", name, 1) != 0)
+    if (remote_name(ip, name, sizeof name, cf->rdns_ms) && host_ok(name) && setenv("TCPREMOTEHOST", name, 1) != 0)
       _exit(111);
   }
   while (off < vl) {

@@ -33,9 +33,11 @@ static unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 static br_ssl_server_context cc;
 static tlscert_set certs;
 
+/* AES-GCM first: BearSSL uses AES-NI and PCLMULQDQ for it where the CPU has
+ * them, which is faster than its ChaCha20 code. */
 static const uint16_t suites_modern[] = {
-  BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
   BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+  BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
   BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 };
 static const uint16_t suites_legacy[] = {

@@ -29,7 +29,7 @@ static void find_id(const char *s, size_t n, char qid[QUEUE_ID_LEN + 1])
 }
 
 int inject(const char *msg, size_t len, const char *sender, const char *rcpt,
-           char qid[QUEUE_ID_LEN + 1])
+           char qid[QUEUE_ID_LEN + 1], long *pidout)
 {
   char prog[INSTANCE_PATH_MAX];
   int in[2], env[2], err[2], st;
@@ -61,6 +61,7 @@ int inject(const char *msg, size_t len, const char *sender, const char *rcpt,
     execve(prog, argv, envp);
     _exit(errno == ENOENT ? 111 : 111);
   }
+  *pidout = (long)pid;
   close(in[0]);
   close(env[0]);
   close(err[1]);

@@ -1,5 +1,8 @@
-/* mgr.c: yubin-send's queue manager.  The file formats and the order of
- * writes are in send/README.md; what must stay true:
+/* mgr.c: yubin-send's queue manager.  It is one state machine over one set
+ * of tables (messages, schedule heap, job queues, slots), which is why it is
+ * one file longer than our usual size: splitting it would only export its
+ * internals.  The file formats and the order of writes are in
+ * send/README.md; what must stay true:
  *  - todo/BB/ID is removed (by yubin-clean) only after our state for the
  *    message is on disk (syncfs), and a todo file is never taken in twice
  *    while its removal is pending;
@@ -13,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,7 @@
 #include "atomic.h"
 #include "control.h"
 #include "dsn.h"
+#include "envelope.h"
 #include "inject.h"
 #include "log.h"
 #include "ns.h"
@@ -39,7 +44,7 @@
 #define CH_BOUNCE 2
 #define HASH_SIZE 65536u
 #define REMOTE_GROUP_MAX 100
-#define RCPT_FILE_MAX STATE_ENV_MAX
+#define RCPT_FILE_MAX ENV_FILE_MAX
 #define BOUNCE_FILE_MAX ((size_t)4 << 20)
 
 static const char *const chname[3] = { "local", "remote", "bounce" };
@@ -84,6 +89,7 @@ static struct {
   size_t nqueued[2];
   job **slot[2];
   unsigned long conc[2];
+  unsigned long nslots[2];   /* highest limit seen: slots that may be in use */
   unsigned long perdomain;
   unsigned long retryscale;
   long long lifetime_ms;
@@ -92,6 +98,7 @@ static struct {
   size_t nlocals;
   acctwatch acct;
   sa todo;               /* ids waiting to be taken in, NUL-terminated */
+  sa unsynced, syncing;  /* ids taken in, their sync not started / running */
   size_t todopos;
   int rescan;
   int trigger;
@@ -156,6 +163,9 @@ static void load_control(void)
   sa line = SA_ZERO;
   G.conc[CH_LOCAL] = control_ulong_or("concurrencylocal", 10, 1, MGR_CONC_MAX);
   G.conc[CH_REMOTE] = control_ulong_or("concurrencyremote", 20, 1, MGR_CONC_MAX);
+  /* slots in use after a SIGHUP lowered a limit stay valid until they answer */
+  if (G.conc[CH_LOCAL] > G.nslots[CH_LOCAL]) G.nslots[CH_LOCAL] = G.conc[CH_LOCAL];
+  if (G.conc[CH_REMOTE] > G.nslots[CH_REMOTE]) G.nslots[CH_REMOTE] = G.conc[CH_REMOTE];
   G.perdomain = control_ulong_or("concurrencyperdomain", 5, 1, MGR_CONC_MAX);
   G.retryscale = control_ulong_or("retryscale", 1, 1, 1000000);
   G.lifetime_ms = (long long)control_ulong_or("queuelifetime", 604800, 0, 100000000) * 1000;
@@ -291,7 +301,10 @@ static void clean_request(char op, const char *id)
  * crash in between leaves an info file alone, which a restart finishes. */
 static void maybe_finish(msg *m)
 {
-  if (m->dead || m->finishing || m->has[0] || m->has[1] || m->bounce || m->busy[0] || m->busy[1]) return;
+  /* the todo file goes before the message file: after a crash a todo file
+   * must never point at a message file that is gone */
+  if (m->dead || m->finishing || m->cleaning || m->has[0] || m->has[1] || m->bounce || m->busy[0] || m->busy[1])
+    return;
   m->finishing = 1;
   clean_request('m', m->id);
 }
@@ -314,7 +327,45 @@ static int read_info(const char *id, sa *buf, info *in)
   path_of(p, sizeof p, "info", id);
   r = read_file(p, buf, STATE_ADDR_MAX + 200);
   if (r != 1) return r;
-  return info_parse(buf->s, buf->len, in) ? 1 : -1;
+  if (info_parse(buf->s, buf->len, in)) return 1;
+  errno = EINVAL;
+  return -1;
+}
+
+/* The queue id yubin-queue (process pid, run between t0 and t1) gave the
+ * DSN: its todo file is the one whose id starts with a time in [t0, t1] and
+ * whose envelope's p line is pid.  "" if not found. */
+static void find_injected(long pid, time_t t0, time_t t1, char qid[QUEUE_ID_LEN + 1])
+{
+  char p[300];
+  sa eb = SA_ZERO;
+  envelope_view e;
+  int b;
+  qid[0] = 0;
+  for (b = 0; b < 256 && !qid[0]; b++) {
+    char d[16];
+    DIR *dir;
+    struct dirent *de;
+    snprintf(d, sizeof d, "todo/%02x", b);
+    if (!(dir = opendir(d))) continue;
+    while ((de = readdir(dir))) {
+      unsigned long long t;
+      char head[9];
+      if (!id_valid(de->d_name)) continue;
+      memcpy(head, de->d_name, 8);
+      head[8] = 0;
+      t = strtoull(head, NULL, 16);
+      if (t < (unsigned long long)t0 || t > (unsigned long long)t1) continue;
+      path_of(p, sizeof p, "todo", de->d_name);
+      if (read_file(p, &eb, ENV_FILE_MAX) == 1 && envelope_parse_file(eb.s, eb.len, &e) == ENV_OK &&
+          e.pid == (unsigned long long)pid) {
+        memcpy(qid, de->d_name, QUEUE_ID_LEN + 1);
+        break;
+      }
+    }
+    closedir(dir);
+  }
+  sa_free(&eb);
 }
 
 static void do_bounce(msg *m)
@@ -327,6 +378,8 @@ static void do_bounce(msg *m)
   dsn_in d;
   int r, fd;
   const char *to;
+  long qpid = 0;
+  time_t t0;
 
   if (read_info(m->id, &ib, &in) != 1) { warn_sys("%s unable to read info for bounce", m->id); goto retry; }
   path_of(p, sizeof p, "bounce", m->id);
@@ -382,11 +435,13 @@ static void do_bounce(msg *m)
   d.orig = mb.s ? mb.s : "";
   d.origlen = mb.len;
   if (!dsn_build(&out, &d)) die(111, "out of memory");
-  r = inject(out.s, out.len, "", to, qid);
+  t0 = time(NULL);
+  r = inject(out.s, out.len, "", to, qid, &qpid);
   if (r != 0) {
     log_warn("%s bounce to=<%s> deferred: yubin-queue exited %d", m->id, to, r);
     goto retry;
   }
+  if (!qid[0]) find_injected(qpid, t0, time(NULL), qid);
   log_info("%s bounce to=<%s> rcpts=%zu dsn=%s%s", m->id, to, nf, qid[0] ? qid : "?",
            d.doublebounce ? " double=1" : "");
 remove:
@@ -464,12 +519,23 @@ static void start_pass(msg *m, int ch)
   path_of(p, sizeof p, chdir_[ch], m->id);
   r = read_file(p, &fb, RCPT_FILE_MAX);
   if (r == 0) { m->has[ch] = 0; maybe_finish(m); goto out; }
-  if (r < 0 || !rcpt_check(fb.s, fb.len, &pending)) {
-    /* never delete what we cannot read: leave it for the administrator */
-    warn_sys("%s unable to use %s; left in the queue", m->id, p);
+  if (r < 0) {                  /* e.g. out of descriptors: try again later */
+    warn_sys("%s unable to read %s; will try again", m->id, p);
+    heap_push(m, ch, now_ms() + 60000);
     goto out;
   }
-  if (read_info(m->id, &ib, &in) != 1) { warn_sys("%s unable to read info/; left in the queue", m->id); goto out; }
+  if (!rcpt_check(fb.s, fb.len, &pending)) {
+    /* never delete what we cannot read: leave it for the administrator */
+    log_warn("%s malformed %s; left in the queue", m->id, p);
+    goto out;
+  }
+  if ((r = read_info(m->id, &ib, &in)) != 1) {
+    if (r < 0 && errno != EINVAL && errno != EFBIG) {
+      warn_sys("%s unable to read info/; will try again", m->id);
+      heap_push(m, ch, now_ms() + 60000);
+    } else log_warn("%s missing or malformed info file; left in the queue", m->id);
+    goto out;
+  }
   m->temp[ch] = 0;
   m->noinst[ch] = 0;
   if (pending == 0) { channel_done(m, ch); goto out; }
@@ -651,7 +717,7 @@ static void handle_reply(int ch, const char *data, size_t len)
     if (*c < '0' || *c > '9') die(111, "protocol error: bad slot from %s", chname[ch]);
     s = s * 10 + (unsigned long)(*c - '0');
   }
-  if (s >= G.conc[ch] || !(j = G.slot[ch][s])) die(111, "protocol error: unknown slot from %s", chname[ch]);
+  if (s >= G.nslots[ch] || !(j = G.slot[ch][s])) die(111, "protocol error: unknown slot from %s", chname[ch]);
   G.slot[ch][s] = NULL;
   blen = len - (size_t)(z + 1 - data);
   body = xalloc(blen + 1);
@@ -664,7 +730,7 @@ static void handle_reply(int ch, const char *data, size_t len)
 static size_t domain_active(const char *dom)
 {
   size_t i, n = 0;
-  for (i = 0; i < G.conc[CH_REMOTE]; i++)
+  for (i = 0; i < G.nslots[CH_REMOTE]; i++)
     if (G.slot[CH_REMOTE][i] && strcmp(G.slot[CH_REMOTE][i]->domain, dom) == 0) n++;
   return n;
 }
@@ -712,39 +778,39 @@ static msg *take_in(const char *id)
 {
   char p[64];
   sa eb = SA_ZERO, loc = SA_ZERO, rem = SA_ZERO, inf = SA_ZERO;
-  envelope e;
+  envelope_view e;
   info in;
-  size_t pos, at, nl = 0, nr = 0;
-  char mark;
+  size_t pos = 0, alen, nl = 0, nr = 0;
   const char *a;
+  int er;
   msg *m = NULL;
   unsigned long long birth;
   struct stat st;
   int r;
 
   path_of(p, sizeof p, "todo", id);
-  r = read_file(p, &eb, STATE_ENV_MAX);
+  r = read_file(p, &eb, ENV_FILE_MAX);
   if (r == 0) goto out;
-  if (r < 0 || !env_parse(eb.s, eb.len, &e)) {
-    if (r < 0) warn_sys("%s unable to read %s", id, p);
-    else log_warn("%s malformed envelope in %s; left in the queue", id, p);
+  if (r < 0) { warn_sys("%s unable to read %s; will try again", id, p); goto out; }
+  if ((er = envelope_parse_file(eb.s, eb.len, &e)) != ENV_OK) {
+    log_warn("%s malformed envelope in %s (%s); left in the queue", id, p, envelope_strerror(er));
     m = msg_new(id, 0);           /* remembered so it is not read again and again */
     m->dead = 1;
     m->cleaning = 1;
     m = NULL;
     goto out;
   }
-  pos = e.rcpt_off;
-  while (rcpt_next(eb.s, eb.len, &pos, &mark, &a, &at) == 1) {
+  /* every record ends in \0 in the file, so the addresses are C strings */
+  while (envelope_rcpt_next(&e, &pos, &a, &alen) == 1) {
     sa *to = is_local(a) ? &loc : &rem;
-    if (!(sa_catc(to, 'T') && sa_cats(to, a) && sa_catc(to, 0))) die(111, "out of memory");
+    if (!(sa_catc(to, 'T') && sa_catb(to, a, alen) && sa_catc(to, 0))) die(111, "out of memory");
     if (to == &loc) nl++; else nr++;
   }
   birth = strtoull((char[9]){ id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], 0 }, NULL, 16);
   in.birth = birth;
   in.uid = e.uid;
   in.pid = e.pid;
-  in.sender = e.sender;
+  in.sender = e.sender;   /* NUL-terminated in the file, see above */
   if (!info_format(&inf, &in)) die(111, "out of memory");
   if (nl) { path_of(p, sizeof p, "local", id); if (!write_new(p, loc.s, loc.len)) goto fail; }
   if (nr) { path_of(p, sizeof p, "remote", id); if (!write_new(p, rem.s, rem.len)) goto fail; }
@@ -794,10 +860,67 @@ static void sync_queue(void)
   if (syncfs(G.queuefd) != 0) die_sys(111, "unable to sync the queue");
 }
 
+/* The take-in sync runs in a thread so the loop keeps handling results and
+ * starting deliveries meanwhile.  Messages taken in wait in G.unsynced; a
+ * sync covers those in G.syncing (all written before it started); when it
+ * reports back, their todo files may go.  One sync at a time. */
+static int sync_req[2] = { -1, -1 }, sync_rep[2] = { -1, -1 };
+static int sync_busy;
+
+static void *sync_thread(void *arg)
+{
+  char c;
+  (void)arg;
+  for (;;) {
+    int e = 0;
+    ssize_t r = read(sync_req[0], &c, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return NULL;
+    if (syncfs(G.queuefd) != 0) e = errno ? errno : EIO;
+    c = (char)(e > 127 ? 127 : e);
+    while (write(sync_rep[1], &c, 1) < 0 && errno == EINTR) {}
+  }
+}
+
+static void sync_start(void)
+{
+  pthread_t t;
+  sigset_t all, old;
+  if (pipe2(sync_req, O_CLOEXEC) != 0 || pipe2(sync_rep, O_CLOEXEC) != 0) die_sys(111, "unable to create a pipe");
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);   /* signals stay with the main thread */
+  if (pthread_create(&t, NULL, sync_thread, NULL) != 0) die(111, "unable to start the sync thread");
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_detach(t);
+}
+
+static void sync_kick(void)
+{
+  if (sync_busy || G.unsynced.len == 0) return;
+  if (!sa_copyb(&G.syncing, G.unsynced.s, G.unsynced.len)) die(111, "out of memory");
+  G.unsynced.len = 0;
+  sync_busy = 1;
+  if (write(sync_req[1], "s", 1) != 1) die_sys(111, "unable to wake the sync thread");
+}
+
+static void sync_done(void)
+{
+  char c;
+  size_t i;
+  ssize_t r = read(sync_rep[0], &c, 1);
+  if (r < 0 && errno == EINTR) return;
+  if (r != 1) die(111, "the sync thread went away");
+  if (c) { errno = c; die_sys(111, "unable to sync the queue"); }
+  for (i = 0; i + QUEUE_ID_LEN < G.syncing.len; i += QUEUE_ID_LEN + 1)
+    clean_request('t', G.syncing.s + i);
+  G.syncing.len = 0;
+  sync_busy = 0;
+  sync_kick();
+}
+
 static void take_in_batch(void)
 {
-  msg *got[MGR_BATCH];
-  size_t n = 0, i;
+  size_t n = 0;
   long long now = now_ms();
   while (n < MGR_BATCH && G.todopos < G.todo.len) {
     const char *id = G.todo.s + G.todopos;
@@ -805,16 +928,14 @@ static void take_in_batch(void)
     G.todopos += QUEUE_ID_LEN + 1;
     if (msg_find(id)) continue;
     m = take_in(id);
-    if (m) got[n++] = m;
+    if (!m) continue;
+    n++;
+    /* delivery may start at once: the todo file stays until the sync */
+    if (!sa_catb(&G.unsynced, m->id, QUEUE_ID_LEN + 1)) die(111, "out of memory");
+    if (m->has[CH_LOCAL]) heap_push(m, CH_LOCAL, now);
+    if (m->has[CH_REMOTE]) heap_push(m, CH_REMOTE, now);
   }
-  if (!n) return;
-  /* one sync makes the whole batch durable before any todo goes */
-  sync_queue();
-  for (i = 0; i < n; i++) {
-    clean_request('t', got[i]->id);
-    if (got[i]->has[CH_LOCAL]) heap_push(got[i], CH_LOCAL, now);
-    if (got[i]->has[CH_REMOTE]) heap_push(got[i], CH_REMOTE, now);
-  }
+  sync_kick();
 }
 
 /* ---- start-up ---- */
@@ -873,7 +994,7 @@ static void rebuild(void)
       path_of(p, sizeof p, "bounce", m->id);
       if (stat(p, &st) == 0) m->bounce = 1;
       if (m->bounce) heap_push(m, CH_BOUNCE, now);
-      else if (!m->has[0] && !m->has[1]) maybe_finish(m);
+      /* finished ones are finished after finish_takeins() (see there) */
     }
     closedir(dir);
   }
@@ -947,7 +1068,8 @@ static void handle_clean(const char *data, size_t len)
   }
   if (data[0] == '-') return;   /* stays "cleaning": never taken in twice */
   m->cleaning = 0;
-  msg_release(m);
+  if (m->dead) msg_release(m);
+  else maybe_finish(m);
 }
 
 static void retry_all_now(void)
@@ -970,7 +1092,7 @@ static int busy_slots(void)
   size_t i;
   int ch, n = 0;
   for (ch = 0; ch < 2; ch++)
-    for (i = 0; i < G.conc[ch]; i++) if (G.slot[ch][i]) n++;
+    for (i = 0; i < G.nslots[ch]; i++) if (G.slot[ch][i]) n++;
   return n;
 }
 
@@ -1032,6 +1154,14 @@ int mgr_run(void)
 
   rebuild();
   finish_takeins();
+  {
+    size_t h;
+    for (h = 0; h < HASH_SIZE; h++) {
+      msg *m, *nx;
+      for (m = G.hash[h]; m; m = nx) { nx = m->hnext; maybe_finish(m); }
+    }
+  }
+  sync_start();
   scan_todo();
   scan_stale();
   log_info("started messages=%zu todo=%zu concurrencylocal=%lu concurrencyremote=%lu retryscale=%lu lifetime=%llds",
@@ -1045,7 +1175,7 @@ int mgr_run(void)
   next_stale = now_ms() + MGR_STALE_MS;
 
   for (;;) {
-    struct pollfd pf[4];
+    struct pollfd pf[5];
     long long now, timeout;
     int n;
 
@@ -1094,9 +1224,10 @@ int mgr_run(void)
     pf[1].fd = G.lsp.rfd; pf[1].events = POLLIN | (chan_pending(&G.lsp) ? 0 : 0);
     pf[2].fd = G.rsp.rfd; pf[2].events = POLLIN;
     pf[3].fd = G.cln.rfd; pf[3].events = POLLIN;
+    pf[4].fd = sync_rep[0]; pf[4].events = POLLIN;
     {
-      struct pollfd all[7];
-      int k = 4;
+      struct pollfd all[8];
+      int k = 5;
       memcpy(all, pf, sizeof pf);
       if (chan_pending(&G.lsp)) { all[k].fd = G.lsp.wfd; all[k].events = POLLOUT; k++; }
       if (chan_pending(&G.rsp)) { all[k].fd = G.rsp.wfd; all[k].events = POLLOUT; k++; }
@@ -1113,5 +1244,13 @@ int mgr_run(void)
     if (pf[1].revents & (POLLIN | POLLHUP | POLLERR)) read_chan(&G.lsp, "yubin-lspawn", CH_LOCAL);
     if (pf[2].revents & (POLLIN | POLLHUP | POLLERR)) read_chan(&G.rsp, "yubin-rspawn", CH_REMOTE);
     if (pf[3].revents & (POLLIN | POLLHUP | POLLERR)) read_chan(&G.cln, "yubin-clean", CH_BOUNCE);
+    if (pf[4].revents & (POLLIN | POLLHUP | POLLERR)) sync_done();
+    /* freed slots are filled before the next take-in batch */
+    if (!term_at && (pf[1].revents || pf[2].revents)) {
+      dispatch(CH_LOCAL);
+      dispatch(CH_REMOTE);
+      if (chan_flush(&G.lsp) < 0) die_sys(111, "unable to write to yubin-lspawn");
+      if (chan_flush(&G.rsp) < 0) die_sys(111, "unable to write to yubin-rspawn");
+    }
   }
 }

@@ -207,7 +207,12 @@ int spawn_loop(const spawn_ops *ops)
     }
     if (r < 0) die(111, "protocol error: bad framing from yubin-send");
     if (chan_flush(&c) < 0) die_sys(111, "unable to write to yubin-send");
-    if (c.eof) return 0;   /* yubin-send is gone: running deliveries finish on their own */
+    if (c.eof) {           /* yubin-send is gone: running deliveries finish on their own */
+      free(pf);
+      sa_free(&c.in);
+      sa_free(&c.out);
+      return 0;
+    }
 
     pf[np].fd = 0; pf[np].events = POLLIN; np++;
     pf[np].fd = sigpipe_fds[0]; pf[np].events = POLLIN; np++;

@@ -35,25 +35,6 @@ static int addr_ok(const char *a)
   return 1;
 }
 
-int env_parse(const char *buf, size_t n, envelope *e)
-{
-  size_t pos = 0;
-  const char *v;
-  if (n > STATE_ENV_MAX) return 0;
-  if (!field(buf, n, &pos, 'u', 20, &v) || !number(v, &e->uid)) return 0;
-  if (!field(buf, n, &pos, 'p', 20, &v) || !number(v, &e->pid)) return 0;
-  if (!field(buf, n, &pos, 'F', STATE_ADDR_MAX, &e->sender) || !addr_ok(e->sender)) return 0;
-  e->rcpt_off = pos;
-  e->nrcpt = 0;
-  while (pos < n && buf[pos] == 'T') {
-    if (!field(buf, n, &pos, 'T', STATE_ADDR_MAX, &v) || !*v || !addr_ok(v)) return 0;
-    e->nrcpt++;
-  }
-  if (e->nrcpt == 0) return 0;
-  if (pos + 1 != n || buf[pos] != 0) return 0;
-  return 1;
-}
-
 int info_format(sa *out, const info *in)
 {
   return sa_catc(out, 'b') && sa_catu(out, in->birth) && sa_catc(out, 0) &&
@@ -78,7 +59,6 @@ int rcpt_next(const char *buf, size_t n, size_t *pos, char *mark, const char **a
   size_t p = *pos;
   const char *v;
   if (p >= n) return 0;
-  if (buf[p] == 0) return 0;            /* end of an envelope's list */
   if (buf[p] != 'T' && buf[p] != 'D') return -1;
   *mark = buf[p];
   *at = p;

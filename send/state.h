@@ -1,7 +1,8 @@
 /* state.h: the files yubin-send reads and writes (send/README.md).
  * Pure functions over buffers: no I/O, so they are unit-tested and fuzzed.
  *
- *   todo/BB/ID    the envelope written by yubin-queue (doc/queue.md)
+ *   todo/BB/ID    the envelope written by yubin-queue (doc/queue.md; parsed
+ *                 by lib/envelope.c)
  *   info/BB/ID    b<birth, unix seconds>\0 u<uid>\0 p<pid>\0 F<sender>\0
  *   local/BB/ID   one record per local recipient:  T<address>\0
  *   remote/BB/ID  the same for remote recipients
@@ -14,18 +15,7 @@
 #include "sa.h"
 
 #define STATE_ADDR_MAX 1000            /* one address in any of these files */
-#define STATE_ENV_MAX ((size_t)16 << 20)
 #define STATE_TEXT_MAX 1000            /* one diagnostic text */
-
-typedef struct envelope {
-  unsigned long long uid, pid;
-  const char *sender;     /* NUL-terminated, points into the buffer */
-  size_t nrcpt;
-  size_t rcpt_off;        /* offset of the first T record */
-} envelope;
-
-/* Parses a todo envelope (all n bytes).  1 ok, 0 malformed. */
-int env_parse(const char *buf, size_t n, envelope *e);
 
 typedef struct info {
   unsigned long long birth, uid, pid;
@@ -36,8 +26,7 @@ int info_format(sa *out, const info *in);
 /* Parses an info file (all n bytes).  1 ok, 0 malformed. */
 int info_parse(const char *buf, size_t n, info *in);
 
-/* Walks the records of a recipient file (or of an envelope from rcpt_off,
- * where the final \0 ends the list).  *pos is the cursor (start at 0 or
+/* Walks the records of a recipient file.  *pos is the cursor (start at 0 or
  * rcpt_off).  Returns 1 with *mark ('T' or 'D'), *addr (NUL-terminated in
  * buf) and *at (offset of the mark byte); 0 at the end; -1 if malformed. */
 int rcpt_next(const char *buf, size_t n, size_t *pos, char *mark, const char **addr, size_t *at);

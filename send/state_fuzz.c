@@ -1,9 +1,11 @@
-/* libFuzzer target: the parsers of every state and framing format yubin-send reads. */
+/* libFuzzer target: the parsers of every state and framing format yubin-send
+ * reads, and of the delivery programs' results. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ns.h"
+#include "results.h"
 #include "state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -11,7 +13,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   char *b = malloc(size + 1);
-  envelope e;
   info in;
   size_t pos, at, pending, used, n;
   char mark, st[16];
@@ -21,10 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (!b) return 0;
   memcpy(b, data, size);
   b[size] = 0;
-  if (env_parse(b, size, &e) == 1) {
-    pos = e.rcpt_off;
-    while (rcpt_next(b, size, &pos, &mark, &a, &at) == 1) {}
-  }
+  pos = 0;
+  while (rcpt_next(b, size, &pos, &mark, &a, &at) == 1) {}
   (void)info_parse(b, size, &in);
   (void)rcpt_check(b, size, &pending);
   pos = 0;
@@ -32,6 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   status_of(b, "5.0.0", st);
   pos = 0;
   while (bounce_next(b, size, &pos, &f) == 1) {}
+  {
+    const char *r[3] = { "x@d", "y@d", "z@d" };
+    sa out = SA_ZERO;
+    (void)results_remote(&out, r, 3, (const char *)data, size, 0);
+    out.len = 0;
+    (void)results_local(&out, "x@d", (const char *)data, size, 0, 0);
+    sa_free(&out);
+  }
   free(b);
   return 0;
 }

@@ -96,6 +96,6 @@ int main(int argc, char **argv)
     }
     if (r < 0) die(111, "protocol error: bad framing from yubin-send");
     while (chan_pending(&c)) if (chan_flush(&c) < 0) die_sys(111, "unable to write to yubin-send");
-    if (c.eof) return 0;
+    if (c.eof) { sa_free(&c.in); sa_free(&c.out); return 0; }
   }
 }

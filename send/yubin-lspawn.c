@@ -15,10 +15,10 @@
 #include "instance.h"
 #include "log.h"
 #include "privs.h"
+#include "results.h"
 #include "spawn.h"
 
 #define LOCAL_TIMEOUT_MS (3600LL * 1000)   /* one delivery, including its programs */
-#define LOCAL_LINE_MAX 1000
 
 static acctwatch accts;
 static char prog[INSTANCE_PATH_MAX];
@@ -115,18 +115,7 @@ static pid_t start(const spawn_req *r, sa *out, int *fd)
 
 static void finish(const spawn_req *r, const char *o, size_t len, int st, int timedout, sa *out)
 {
-  char text[LOCAL_LINE_MAX + 1];
-  size_t n = 0;
-  const char *result;
-  while (n < len && n < LOCAL_LINE_MAX && o[n] != '\n') { text[n] = o[n]; n++; }
-  while (n && (text[n - 1] == '\r' || text[n - 1] == ' ')) n--;
-  text[n] = 0;
-  if (timedout) { result = "temp"; snprintf(text, sizeof text, "4.3.0 local delivery timed out"); }
-  else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) { result = "ok"; if (!n) snprintf(text, sizeof text, "2.0.0 delivered"); }
-  else if (WIFEXITED(st) && WEXITSTATUS(st) == 100) { result = "perm"; if (!n) snprintf(text, sizeof text, "5.0.0 permanent failure"); }
-  else if (WIFEXITED(st) && WEXITSTATUS(st) == 111) { result = "temp"; if (!n) snprintf(text, sizeof text, "4.0.0 temporary failure"); }
-  else { result = "temp"; snprintf(text, sizeof text, "4.3.0 yubin-local crashed"); }
-  if (!spawn_line(out, result, r->rcpt[0], "-", text)) die(111, "out of memory");
+  if (!results_local(out, r->rcpt[0], o, len, st, timedout)) die(111, "out of memory");
 }
 
 int main(int argc, char **argv)

@@ -11,6 +11,7 @@
 
 #include "instance.h"
 #include "log.h"
+#include "results.h"
 #include "spawn.h"
 
 #define REMOTE_TIMEOUT_MS (3600LL * 1000)   /* one attempt for up to 100 recipients */
@@ -61,39 +62,10 @@ static pid_t start(const spawn_req *r, sa *out, int *fd)
   return pid;
 }
 
-/* yubin-remote's lines, matched in argv order; the rest are "crashed" */
 static void finish(const spawn_req *r, const char *o, size_t len, int st, int timedout, sa *out)
 {
-  size_t i, pos = 0;
-  (void)st;
-  for (i = 0; i < r->nrcpt; i++) {
-    const char *line = o + pos, *nl, *t1, *t2, *t3;
-    char res[8], host[300], text[1100];
-    size_t l;
-    nl = pos < len ? memchr(line, '\n', len - pos) : NULL;
-    if (!nl) break;
-    l = (size_t)(nl - line);
-    pos += l + 1;
-    t1 = memchr(line, '\t', l);
-    if (!t1) break;
-    t2 = memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1));
-    if (!t2) break;
-    t3 = memchr(t2 + 1, '\t', (size_t)(nl - t2 - 1));
-    if (!t3) break;
-    if ((size_t)(t1 - line) >= sizeof res || (size_t)(t3 - t2 - 1) >= sizeof host ||
-        (size_t)(nl - t3 - 1) >= sizeof text) break;
-    memcpy(res, line, (size_t)(t1 - line)); res[t1 - line] = 0;
-    if (strcmp(res, "ok") && strcmp(res, "temp") && strcmp(res, "perm")) break;
-    if ((size_t)(t2 - t1 - 1) != strlen(r->rcpt[i]) || memcmp(t1 + 1, r->rcpt[i], (size_t)(t2 - t1 - 1))) break;
-    memcpy(host, t2 + 1, (size_t)(t3 - t2 - 1)); host[t3 - t2 - 1] = 0;
-    memcpy(text, t3 + 1, (size_t)(nl - t3 - 1)); text[nl - t3 - 1] = 0;
-    if (!host[0]) snprintf(host, sizeof host, "-");
-    if (!spawn_line(out, res, r->rcpt[i], host, text)) die(111, "out of memory");
-  }
-  for (; i < r->nrcpt; i++)
-    if (!spawn_line(out, "temp", r->rcpt[i], "-",
-                    timedout ? "4.4.2 remote delivery timed out" : "4.3.0 yubin-remote crashed"))
-      die(111, "out of memory");
+  (void)st;   /* the lines count, not the exit code (doc/spawn.md) */
+  if (!results_remote(out, r->rcpt, r->nrcpt, o, len, timedout)) die(111, "out of memory");
 }
 
 int main(int argc, char **argv)

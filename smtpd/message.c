@@ -80,7 +80,11 @@ void message_log(session *s, const char *result, unsigned long long size)
     off += (size_t)snprintf(rc + off, sizeof rc - off, "%s<%s>", k ? "," : "", one);
   }
   char ip[64], hb[SESSION_HELO_MAX + 1];
-  log_info("%s message id=%s ip=%s helo=%s from=<%s> rcpts=%lu to=%s size=%llu result=\"%s\" auth=%s", s->sid, s->qid,
+  /* qp: the injector's pid, which yubin-queue writes into its Received line
+   * and the envelope (p line) and yubin-send logs: it ties this line to the
+   * queue's own id. */
+  log_info("%s message id=%s qp=%ld ip=%s helo=%s from=<%s> rcpts=%lu to=%s size=%llu result=\"%s\" auth=%s",
+           s->sid, s->qid, (long)s->q.qp.pid,
            session_safe(s->cf->remoteip, ip, sizeof ip), session_safe(s->helo, hb, sizeof hb),
            session_safe(s->sender, sb, sizeof sb), s->nrcpt, rc, size, result, s->authuser[0] ? s->authuser : "-");
 }

@@ -12,7 +12,7 @@
 #include "log.h"
 #include "message.h"
 
-/* ---- replies: every reply goes through session_reply() ------------------------- */
+/* ---- replies: every reply goes through session_reply() ---------------- */
 
 void session_flush(session *s)
 {
@@ -102,7 +102,7 @@ static void ehlo_extensions(session *s)
   session_reply(s, "250-8BITMIME");
   session_reply(s, "250-ENHANCEDSTATUSCODES");
   session_reply(s, "250-SMTPUTF8");
-  auth_ehlo(s);
+  auth_ehlo(s);   /* STARTTLS and AUTH, when they are on offer */
   session_reply(s, "250 CHUNKING");
 }
 

@@ -82,6 +82,9 @@ def bench_full(src):
     for n in SESSIONS:
         with Instance() as inst:
             inst.control("greetdelay", "0\n")
+            inst.control("concurrencyincoming", "100\n")
+            inst.control("concurrencyperip", "100\n")
+            inst.restart("smtpd")   # yubin-tcpd reads its limits when it starts
             inst.add_account("bench@bench.test")
             port = 2525 + inst.port_offset
             dt, p = run_source(src, port, n, "bench@bench.test")

@@ -309,7 +309,8 @@ class Smtpd(unittest.TestCase):
         self.assertIn(b"for <joe@yubin.test>", head)
         # headers and the 8-bit body intact (smtplib dot-stuffs, smtpd unstuffs), the 998-octet line kept
         self.assertEqual(body_of(stored), body.replace("\r\n", "\n").encode())
-        self.rig.wait_log(f"message id={qid} ip=127.0.0.1 helo=client.yubin.test from=<sender@example.org> "
+        self.rig.wait_log(f"message id={qid} qp=")
+        self.rig.wait_log(f" ip=127.0.0.1 helo=client.yubin.test from=<sender@example.org> "
                           "rcpts=1 to=<joe@yubin.test> size=")
 
     def test_dot_unstuffing_on_the_wire(self):
@@ -870,6 +871,12 @@ class Tcpd(unittest.TestCase):
     def test_usage_and_bad_access_file(self):
         p = subprocess.run([os.path.join(BUILD, "yubin-tcpd")], capture_output=True, text=True)
         self.assertEqual(p.returncode, 100)
+        p = subprocess.run([os.path.join(BUILD, "yubin-tcpd"), "-d", "9", "2525", "/bin/true"],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 100)
+        self.assertIn("notification descriptor 9 is not open", p.stderr)
+        p = subprocess.run([os.path.join(BUILD, "yubin-smtpd"), "extra"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 100)
         rig = SmtpdRig()
         try:
             rig.control("access", "10.0.0.0/8 allow\nthis is not a rule\n")
@@ -1022,6 +1029,10 @@ class EndToEnd(unittest.TestCase):
         # smtplib dot-stuffs "..dotted" on the wire; the server must store it as sent.
         self.assertTrue(stored.endswith(body.replace("\r\n", "\n").encode()), stored[-200:])
         self.inst.wait_log("smtpd", "result=\"250 queued\"")
+        # the smtpd log line names the injector's pid, as yubin-queue's own Received line does
+        import re
+        qp = re.search(rb"Received: \(yubin (\d+) invoked by uid", stored).group(1).decode()
+        self.inst.wait_log("smtpd", f" qp={qp} ")
 
     def test_swaks_and_bdat_into_maildir(self):
         before = len(self.inst.maildir_files("shop.example", "joe"))

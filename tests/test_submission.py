@@ -1,9 +1,10 @@
 """Submission (587, STARTTLS) and SMTPS (465, implicit TLS) with AUTH, the
 sender policy, and STARTTLS command injection, through the real services:
 yubin-tcpd -> yubin-tlsd -> yubin-smtpd -> yubin-queue -> delivery."""
-import base64, os, pwd, smtplib, socket, ssl, time, unittest
+import base64, hashlib, hmac, os, pwd, random, smtplib, socket, ssl, time, unittest
 
 from yubintest import Instance, is_root
+from sink import Sink
 
 PASSWORD = "correct horse battery"
 
@@ -21,6 +22,7 @@ class Submission(unittest.TestCase):
         cls.inst = Instance().__enter__()
         cls.inst.add_account("joe@shop.example", PASSWORD)
         cls.inst.add_account("ann@other.example", PASSWORD)
+        cls.inst.add_account("cram@shop.example", PASSWORD, "--cram")
         cls.sub = 2587 + cls.inst.port_offset
         cls.smtps = 2465 + cls.inst.port_offset
 
@@ -149,6 +151,64 @@ class Submission(unittest.TestCase):
         s.sendall(b"QUIT\r\n")
         s.close()
 
+    def cram(self, port, user, password):
+        with smtplib.SMTP("127.0.0.1", port, local_hostname="client.example", timeout=30) as s:
+            s.starttls(context=tls_context())
+            s.ehlo()
+            self.assertIn("CRAM-MD5", s.esmtp_features.get("auth", ""))
+            code, challenge = s.docmd("AUTH", "CRAM-MD5")
+            self.assertEqual(code, 334)
+            digest = hmac.new(password.encode(), base64.b64decode(challenge), hashlib.md5).hexdigest()
+            code, msg = s.docmd(base64.b64encode(f"{user} {digest}".encode()).decode())
+            return code
+
+    def test_cram_md5(self):
+        self.assertEqual(self.cram(self.sub, "cram@shop.example", PASSWORD), 235)
+        self.assertEqual(self.cram(self.sub, "cram@shop.example", "not the password"), 535)
+        # an account without a CRAM-MD5 secret cannot use the mechanism
+        self.assertEqual(self.cram(self.sub, "joe@shop.example", PASSWORD), 535)
+
+    def test_port_25_offers_starttls_then_auth(self):
+        port = 2525 + self.inst.port_offset
+        with smtplib.SMTP("127.0.0.1", port, local_hostname="client.example", timeout=30) as s:
+            s.ehlo()
+            self.assertTrue(s.has_extn("starttls"))
+            self.assertNotIn("PLAIN", s.esmtp_features.get("auth", ""))
+            # port 25 takes mail for local domains without AUTH
+            self.assertEqual(s.mail("x@example.org")[0], 250)
+            s.rset()
+            s.starttls(context=tls_context())
+            s.ehlo()
+            self.assertIn("PLAIN", s.esmtp_features.get("auth", ""))
+            s.login("joe@shop.example", PASSWORD)
+            s.mail("joe@shop.example")
+            self.assertEqual(s.rcpt("someone@elsewhere.example")[0], 250)
+            s.rset()
+
+    def test_pop_before_smtp_window(self):
+        port = 2525 + self.inst.port_offset
+        stamp = self.inst.path("run", "pbs", "127.0.0.1")
+
+        def relay_code():
+            with smtplib.SMTP("127.0.0.1", port, local_hostname="client.example", timeout=30) as s:
+                s.ehlo()
+                s.mail("x@example.org")
+                return s.rcpt("someone@elsewhere.example")[0]
+
+        self.assertEqual(relay_code(), 553)
+        open(stamp, "w").close()                       # a login just now
+        try:
+            self.assertEqual(relay_code(), 250)
+            old = time.time() - 11 * 60                   # default window: 10 minutes
+            os.utime(stamp, (old, old))
+            self.assertEqual(relay_code(), 553)
+            os.utime(stamp, None)
+            self.inst.control("popbeforesmtp", "0\n")    # 0 turns it off
+            self.assertEqual(relay_code(), 553)
+        finally:
+            self.inst.control("popbeforesmtp", "10\n")
+            os.unlink(stamp)
+
     @unittest.skipUnless(is_root(), "privilege separation needs root")
     def test_privileges_and_key(self):
         key = self.inst.path("control", "tls", "default.pem")
@@ -177,5 +237,71 @@ class Submission(unittest.TestCase):
         self.assertEqual(users.get("smtpd"), {"yubind"})
 
 
+class AuthenticatedRelay(unittest.TestCase):
+    """An authenticated client's mail to another domain reaches the outbound
+    relay (a sink on loopback, as the default route in control/smtproutes);
+    an unauthenticated client's does not."""
+
+    def test_relay_reaches_sink_only_when_authenticated(self):
+        port = random.randrange(20000, 60000)
+        with Sink("127.0.0.1", port) as sink, Instance(start=False) as inst:
+            inst.control("smtproutes", f":[127.0.0.1]:{port}\n")
+            inst.control("retryscale", "1000\n")
+            inst.add_account("joe@shop.example", PASSWORD)
+            inst.start()
+            with smtplib.SMTP("127.0.0.1", 2525 + inst.port_offset, local_hostname="c.example", timeout=30) as s:
+                s.ehlo()
+                s.mail("x@example.org")
+                code, msg = s.rcpt("friend@far.example")
+                self.assertEqual(code, 553, msg)
+                self.assertIn(b"allowed rcpthosts", msg)
+            with smtplib.SMTP("127.0.0.1", 2587 + inst.port_offset, local_hostname="c.example", timeout=30) as s:
+                s.starttls(context=tls_context())
+                s.login("joe@shop.example", PASSWORD)
+                s.sendmail("joe@shop.example", ["friend@far.example"],
+                           b"From: joe@shop.example\r\nSubject: outbound\r\n\r\nhi\r\n")
+            t0 = time.time()
+            while not sink.messages and time.time() - t0 < 30:
+                time.sleep(0.05)
+            self.assertEqual(len(sink.messages), 1, inst.log("send")[-3000:])
+            m = sink.messages[0]
+            self.assertEqual(m.rcpts, ["friend@far.example"])
+            self.assertIn(b"Subject: outbound", m.data)
+
+
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(is_root(), "Unix users for the accounts need root")
+class LocalSenderPolicy(unittest.TestCase):
+    """With control/senderpolicy 1, a CGI script's sendmail may send only as
+    its own customer's domains."""
+
+    def test_sendmail_sender_policy(self):
+        import subprocess
+        if subprocess.run(["id", "yubincust1"], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                            "yubincust1"], check=True)
+        with Instance(setup_args=["--me", "mail.host.example"]) as inst:
+            inst.ctl("domain", "add", "cust.example")
+            inst.ctl("account", "add", "shop@cust.example", "--uid", "yubincust1", input="pw-shop-1\n")
+            inst.add_account("ann@other.example")
+            inst.control("senderpolicy", "1\n")
+            msg = "Subject: policy\n\nhi\n"
+            ok = inst.sendmail(["-f", "orders@cust.example", "ann@other.example"], msg, user="yubincust1", check=False)
+            self.assertEqual(ok.returncode, 0, ok.stderr)
+            bad = inst.sendmail(["-f", "boss@other.example", "ann@other.example"], msg, user="yubincust1", check=False)
+            self.assertEqual(bad.returncode, 77, bad.stderr)
+            self.assertIn(b"may not send as", bad.stderr)
+            # www-data owns no account: only the host's own names
+            self.assertEqual(inst.sendmail(["-f", "www-data@mail.host.example", "ann@other.example"], msg,
+                                           user="www-data", check=False).returncode, 0)
+            self.assertEqual(inst.sendmail(["-f", "shop@cust.example", "ann@other.example"], msg,
+                                           user="www-data", check=False).returncode, 77)
+            # root may use any sender; with the policy off, anybody may
+            self.assertEqual(inst.sendmail(["-f", "boss@other.example", "ann@other.example"], msg,
+                                           check=False).returncode, 0)
+            inst.control("senderpolicy", "0\n")
+            self.assertEqual(inst.sendmail(["-f", "boss@other.example", "ann@other.example"], msg,
+                                           user="yubincust1", check=False).returncode, 0)

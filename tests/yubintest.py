@@ -21,12 +21,30 @@ def is_root():
     return os.geteuid() == 0
 
 
+DEMO_PORTS = (2525, 2587, 2465, 2110, 2995, 2143, 2993)
+
+
+def free_offset():
+    """A port offset (a multiple of 100) whose seven ports are free now."""
+    import socket
+    for _ in range(200):
+        off = random.randrange(100, 620) * 100
+        try:
+            for p in DEMO_PORTS:
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p + off))
+            return off
+        except OSError:
+            continue
+    raise AssertionError("no free ports for a test instance")
+
+
 class Instance:
     def __init__(self, services=None, port_offset=None, start=True, setup_args=()):
         self.dir = tempfile.mkdtemp(prefix="yubin-test-", dir="/tmp")
         os.chmod(self.dir, 0o755)
         os.rmdir(self.dir)  # yubin-setup creates it
-        self.port_offset = port_offset if port_offset is not None else random.randrange(100, 300) * 100
+        self.port_offset = port_offset if port_offset is not None else free_offset()
         self.services = services
         self.svscan = None
         self.autostart = start
