@@ -30,11 +30,19 @@
 
 static char outbuf[65536];
 
+static size_t since_armed;   /* bytes written since the write time-out was set */
+
+/* stdio blocks only when its buffer fills, so the time-out is set again
+ * once per buffer's worth (not per call: that would be a system call per
+ * FETCH item), and cleared at each flush, at the end of every reply. */
 void out_put(const char *s, size_t n)
 {
-  alarm(OUT_TIMEOUT_S);
+  if (since_armed + n >= sizeof outbuf) {
+    alarm(OUT_TIMEOUT_S);
+    since_armed = 0;
+  }
+  since_armed += n;
   if (n && fwrite(s, 1, n, stdout) != n) die(111, "unable to write to the client");
-  alarm(0);
 }
 
 void out_puts(const char *s) { out_put(s, strlen(s)); }
@@ -80,6 +88,7 @@ void out_flush(void)
   alarm(OUT_TIMEOUT_S);
   if (fflush(stdout) != 0) die(111, "unable to write to the client");
   alarm(0);
+  since_armed = 0;
 }
 
 /* ---- the session ------------------------------------------------------- */
