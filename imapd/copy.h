@@ -1,0 +1,26 @@
+/* copy.h: putting messages into a folder: APPEND, COPY and MOVE, with the
+ * UIDs they get (UIDPLUS, RFC 4315). */
+#ifndef YUBIN_COPY_H
+#define YUBIN_COPY_H
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "imapcmd.h"
+#include "mailbox.h"
+#include "sa.h"
+
+/* Writes a message (CRLF or LF line ends; stored with LF) into the Maildir
+ * dir with flags and, when t is not 0, t as its INTERNALDATE.  Sets
+ * *validity and *uid.  Returns 1, or 0 with errno. */
+int copy_append(const char *dir, const char *data, size_t n, unsigned flags, time_t t,
+                uint32_t *validity, uint32_t *uid);
+/* Copies the messages of src whose indexes are in idx (k of them) into the
+ * Maildir dir (hard links), keeping flags and dates.  Appends the source
+ * and the new UIDs, comma separated, to srcuids and dstuids.  Returns 1, or
+ * 0 with errno (then nothing was copied that a client could see... except
+ * what a concurrent session may have listed; the new files are removed). */
+int copy_messages(const mbox *src, const size_t *idx, size_t k, const char *dir, uint32_t *validity,
+                  sa *srcuids, sa *dstuids);
+
+#endif

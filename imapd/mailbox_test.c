@@ -1,0 +1,106 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mailbox.h"
+#include "test.h"
+
+static char dir[256];
+
+static void put(const char *sub, const char *name)
+{
+  char p[512];
+  FILE *f;
+  snprintf(p, sizeof p, "%s/%s/%s", dir, sub, name);
+  f = fopen(p, "w");
+  if (f) { fputs("Subject: x\n\nbody\n", f); fclose(f); }
+}
+
+static void setup(void)
+{
+  char p[512];
+  snprintf(dir, sizeof dir, "/tmp/yubin-mbox-test.%ld", (long)getpid());
+  mkdir(dir, 0700);
+  snprintf(p, sizeof p, "%s/cur", dir); mkdir(p, 0700);
+  snprintf(p, sizeof p, "%s/new", dir); mkdir(p, 0700);
+  snprintf(p, sizeof p, "%s/tmp", dir); mkdir(p, 0700);
+}
+
+static size_t ngone;
+static size_t gone_seq[16];
+static void gone(size_t seq, void *ctx) { (void)ctx; if (ngone < 16) gone_seq[ngone++] = seq; }
+
+TEST(names)
+{
+  uint32_t v, u;
+  unsigned f;
+  long long s;
+  mbox_parse_name("1700000000.M1P2Q3R4.host,S=1234,U=99.7:2,FRSa", &v, &u, &f, &s);
+  CHECK(v == 99 && u == 7 && s == 1234);
+  CHECK(f == (MF_FLAGGED | MF_ANSWERED | MF_SEEN));
+  mbox_parse_name("x,U=0.7:2,T", &v, &u, &f, &s);
+  CHECK(v == 0 && u == 0 && f == MF_DELETED && s == -1);
+  mbox_parse_name("x,U=5.99999999999", &v, &u, &f, &s);
+  CHECK(u == 0 && f == 0);
+}
+
+TEST(uids_survive_state_loss)
+{
+  mbox mb;
+  char p[512];
+  uint32_t validity;
+  size_t added;
+  put("new", "1000.A.h,S=17");
+  put("new", "1001.B.h,S=17");
+  put("cur", "1002.C.h,S=17:2,S");
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(mb.n == 3 && mb.uidnext == 4);
+  CHECK(mb.m[0].uid == 1 && mb.m[2].uid == 3 && (mb.m[2].flags & MF_SEEN));
+  CHECK(strstr(mb.m[0].name, ",U=") && strstr(mb.m[0].name, ":2,"));
+  CHECK(mb.m[0].flags & MF_RECENT);
+  validity = mb.uidvalidity;
+  CHECK(mbox_set_flags(&mb, 1, MF_FLAGGED | MF_DELETED));
+  CHECK(strstr(mb.m[1].name, ":2,FT") != 0);
+  mbox_close(&mb);
+
+  /* lose the state file: same UIDVALIDITY, same UIDs, UIDNEXT from the names */
+  snprintf(p, sizeof p, "%s/%s", dir, MBOX_STATE_FILE);
+  CHECK(unlink(p) == 0);
+  put("new", "1003.D.h");
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(mb.uidvalidity == validity);
+  CHECK(mb.n == 4 && mb.m[1].uid == 2 && (mb.m[1].flags & MF_FLAGGED) && mb.m[3].uid == 4);
+  CHECK(!(mb.m[0].flags & MF_RECENT) && (mb.m[3].flags & MF_RECENT));
+
+  /* expunge 2; another delivery and a removal by someone else */
+  ngone = 0;
+  CHECK(mbox_expunge(&mb, gone, 0) && ngone == 1 && gone_seq[0] == 2 && mb.n == 3);
+  put("new", "1004.E.h");
+  CHECK(mbox_path(&mb, 0, p, sizeof p) && unlink(p) == 0);
+  ngone = 0;
+  CHECK(mbox_refresh(&mb, &added, gone, 0));
+  CHECK(added == 1 && ngone == 1 && gone_seq[0] == 1);
+  CHECK(mb.n == 3 && mb.m[2].uid == 5 && mb.uidnext == 6);
+  CHECK(mbox_find_uid(&mb, 5) == 2 && mbox_find_uid(&mb, 2) == -1);
+  mbox_close(&mb);
+
+  /* a corrupt state file is rebuilt the same way; UIDs never go back */
+  snprintf(p, sizeof p, "%s/%s", dir, MBOX_STATE_FILE);
+  { FILE *f = fopen(p, "w"); if (f) { fputs("garbage", f); fclose(f); } }
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(mb.uidvalidity == validity && mb.uidnext == 6 && mb.n == 3);
+  mbox_close(&mb);
+}
+
+int main(void)
+{
+  char cmd[600];
+  setup();
+  RUN(names);
+  RUN(uids_survive_state_loss);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0) return 1;
+  return test_report();
+}
