@@ -44,6 +44,20 @@ int maildrop_uid(maildrop *d, size_t i, char *out)
   return 1;
 }
 
+int maildrop_uidl(maildrop *d, size_t i, char *out)
+{
+  char *u;
+  if (!maildrop_uid(d, i, out)) return 0;
+  u = strstr(out, ",U=");
+  if (u) {
+    /* ",U=" then digits, '.', digits, up to the next ',' or the end */
+    char *e = u + 3;
+    while ((*e >= '0' && *e <= '9') || *e == '.') e++;
+    memmove(u, e, strlen(e) + 1);
+  }
+  return 1;
+}
+
 int maildrop_path(maildrop *d, size_t i, char *out)
 {
   const maildrop_msg *m = &d->msg[i];

@@ -67,6 +67,10 @@ int maildrop_open(maildrop *d);
  * MAILDROP_NAME_MAX + 1), or its path "cur/NAME" into out (size
  * MAILDROP_PATH_MAX).  1, or 0 with errno if the index cannot be read. */
 int maildrop_uid(maildrop *d, size_t i, char *out);
+/* The UIDL of message i: its unique name without the ",U=VALIDITY.UID"
+ * part the IMAP server adds when it first sees a message (imapd/), so a
+ * message keeps one UIDL whichever server saw it first. */
+int maildrop_uidl(maildrop *d, size_t i, char *out);
 int maildrop_path(maildrop *d, size_t i, char *out);
 /* Removes the messages marked deleted; returns how many could not be
  * removed (0 = all gone), and rewrites the index. */

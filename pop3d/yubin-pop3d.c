@@ -64,7 +64,7 @@ static void listing(int uidl, const pop3_cmd *c)
     maildrop_msg *m = message(c->num[0]);
     if (!m) return;
     if (!uidl) out_printf("+OK %lu %lu\r\n", c->num[0], (unsigned long)m->size);
-    else if (maildrop_uid(&md, c->num[0] - 1, u)) out_printf("+OK %lu %s\r\n", c->num[0], u);
+    else if (maildrop_uidl(&md, c->num[0] - 1, u)) out_printf("+OK %lu %s\r\n", c->num[0], u);
     else die_sys(111, "unable to read the maildrop index");
     return;
   }
@@ -73,7 +73,7 @@ static void listing(int uidl, const pop3_cmd *c)
     const maildrop_msg *m = &md.msg[i];
     if (m->deleted) continue;
     if (!uidl) out_printf("%zu %lu\r\n", i + 1, (unsigned long)m->size);
-    else if (maildrop_uid(&md, i, u)) out_printf("%zu %s\r\n", i + 1, u);
+    else if (maildrop_uidl(&md, i, u)) out_printf("%zu %s\r\n", i + 1, u);
     else die_sys(111, "unable to read the maildrop index");
   }
   out_puts(".\r\n");

@@ -2,7 +2,7 @@
 implicit TLS: yubin-tcpd -> yubin-tlsd -> yubin-pop3-login -> yubin-auth ->
 yubin-pop3d), on an account made by yubinctl with mail delivered by sendmail;
 and POP-before-SMTP opening relaying on the smtpd service."""
-import poplib, smtplib, ssl, subprocess, time, unittest
+import imaplib, poplib, smtplib, ssl, subprocess, time, unittest
 
 from yubintest import Instance
 
@@ -63,6 +63,24 @@ class Pop3Service(unittest.TestCase):
                               "-u", f"pat@pop.example:{PASSWORD}"], capture_output=True, timeout=60)
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn(b"Subject: pop 1", out.stdout)
+
+    def uidls(self):
+        p = poplib.POP3_SSL("127.0.0.1", 2995 + self.inst.port_offset, context=ctx(), timeout=30)
+        p.user("pat@pop.example")
+        p.pass_(PASSWORD)
+        out = sorted(line.split()[1] for line in p.uidl()[1])
+        p.quit()
+        return out
+
+    def test_uidl_stable_after_an_imap_session(self):
+        before = self.uidls()
+        m = imaplib.IMAP4_SSL("127.0.0.1", 2993 + self.inst.port_offset, ssl_context=ctx())
+        m.login("pat@pop.example", PASSWORD)
+        m.select("INBOX")
+        typ, data = m.fetch("1:*", "(UID FLAGS)")
+        self.assertEqual(typ, "OK")
+        m.logout()
+        self.assertEqual(self.uidls(), before)
 
     def test_pop_before_smtp_opens_relaying(self):
         port = 2525 + self.inst.port_offset
