@@ -72,8 +72,7 @@ yubin demo instance running in $dir
   accounts:  $dir/bin/yubinctl account list
   queue:     $dir/bin/yubinctl queue stat
   logs:      tail -f $dir/log/*/current
-  ports:     smtp 2525, submission 2587, smtps 2465, pop3 2110, pop3s 2995
-             (imap 2143 and imaps 2993 once the IMAP server has landed)
+  ports:     smtp 2525, submission 2587, smtps 2465, pop3 2110, pop3s 2995, imap 2143, imaps 2993
   read:      curl -k pop3s://127.0.0.1:2995/1 -u $account@$domain:$password
   stop:      make demo-stop
 EOF2
