@@ -225,6 +225,24 @@ class Submission(unittest.TestCase):
             self.inst.control("popbeforesmtp", "10\n")
             os.unlink(stamp)
 
+    def swaks(self, *args):
+        import subprocess
+        return subprocess.run(["swaks", "--helo", "client.example", "--from", "joe@shop.example",
+                               "--to", "ann@other.example", "--auth-user", "joe@shop.example",
+                               *args], capture_output=True, text=True, timeout=60)
+
+    def test_swaks_starttls_and_implicit_tls(self):
+        for extra, port in ((["-tls"], self.sub), (["-tlsc"], self.smtps)):
+            for mech in ("PLAIN", "LOGIN"):
+                p = self.swaks("--server", f"127.0.0.1:{port}", *extra, "--auth", mech,
+                               "--auth-password", PASSWORD, "--header", f"Subject: swaks {mech} {port}")
+                self.assertEqual(p.returncode, 0, p.stdout[-2000:])
+                self.assertIn("250 2.0.0 Ok: queued", p.stdout)
+            p = self.swaks("--server", f"127.0.0.1:{port}", *extra, "--auth", "PLAIN",
+                           "--auth-password", "wrong")
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("535 5.7.8", p.stdout)
+
     @unittest.skipUnless(is_root(), "privilege separation needs root")
     def test_privileges_and_key(self):
         key = self.inst.path("control", "tls", "default.pem")
