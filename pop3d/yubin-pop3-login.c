@@ -20,7 +20,7 @@
 #include "ipstate.h"
 #include "linebuf.h"
 #include "log.h"
-#include "login.h"
+#include "authrun.h"
 #include "pop3cmd.h"
 #include "pop3io.h"
 #include "privs.h"
@@ -71,8 +71,8 @@ static void login(const char *name, const char *pass)
     return;
   }
   out_flush();   /* every earlier reply goes out before yubin-pop3d's */
-  r = login_run(auth, name, pass, &pid, &input);
-  if (r == LOGIN_OK) {
+  r = authrun(auth, "pop3", name, pass, &pid, &input);
+  if (r == AUTHRUN_OK) {
     /* yubin-pop3d owns the connection from here on; it sends its "+OK" once
      * it has the pipelined input, so the IP is recorded before the client
      * can know it is logged in. */
@@ -81,7 +81,7 @@ static void login(const char *name, const char *pass)
       authfail_clear(ip);
       if (pbs_minutes && !pbs_record(ip)) warn_sys("unable to record POP-before-SMTP for %s", ip);
     }
-    login_handover(input, lb.buf + lb.start, lb_pending(&lb));
+    authrun_handover(input, lb.buf + lb.start, lb_pending(&lb));
     null = open("/dev/null", O_RDWR);
     if (null >= 0) { dup2(null, 0); dup2(null, 1); if (null > 1) close(null); }
     if (ipok && pbs_minutes) pbs_clean(pbs_minutes);
@@ -89,22 +89,22 @@ static void login(const char *name, const char *pass)
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) ;
     exit(0);
   }
-  if (r == LOGIN_IN_USE) {
+  if (r == AUTHRUN_IN_USE) {
     log_info("%ld login in-use ip=%s user=%s", (long)getpid(), ip, safe);
     out_puts("-ERR [IN-USE] another session is using this mailbox\r\n");
     return;
   }
-  if (r == LOGIN_TEMP) {
+  if (r == AUTHRUN_TEMP) {
     log_info("%ld login temporary-failure ip=%s user=%s", (long)getpid(), ip, safe);
     out_puts("-ERR [SYS/TEMP] temporary failure, try again later\r\n");
     return;
   }
   fails = ipok ? authfail_add(ip, AUTHFAIL_WINDOW) : 1;
   log_info("%ld login failed ip=%s user=%s reason=%s failures=%lu", (long)getpid(), ip, safe,
-           r == LOGIN_DISABLED ? "disabled" : "credentials", fails);
+           r == AUTHRUN_DISABLED ? "disabled" : "credentials", fails);
   out_flush();
   sleep_ms(authfail_delay_ms(fails));
-  out_puts(r == LOGIN_DISABLED ? "-ERR [AUTH] this account is disabled\r\n"
+  out_puts(r == AUTHRUN_DISABLED ? "-ERR [AUTH] this account is disabled\r\n"
                                : "-ERR [AUTH] invalid user name or password\r\n");
 }
 
