@@ -82,23 +82,14 @@ static int list(const char *root, int argc, char **argv)
   if (out_json) fputs("[", stdout);
   for (i = 0; i < db.aliases.n; i++) {
     const trow *r = &db.aliases.r[i];
-    const char *at = strchr(r->key, '@'), *p;
+    const char *at = strchr(r->key, '@');
     if (dom[0] && (!at || strcmp(at + 1, dom) != 0)) continue;
     if (out_json) {
       fputs(shown ? ", {\"address\": " : "{\"address\": ", stdout);
       json_str(r->key);
-      fputs(", \"targets\": [", stdout);
-      for (p = r->val; *p;) {
-        char t[TABLE_LINE_MAX + 1];
-        size_t l = strcspn(p, ",");
-        memcpy(t, p, l);
-        t[l] = 0;
-        if (p != r->val) fputs(", ", stdout);
-        json_str(t);
-        p += l;
-        if (*p == ',') p++;
-      }
-      fputs("]}", stdout);
+      fputs(", \"targets\": ", stdout);
+      json_csv(r->val);
+      fputs("}", stdout);
     } else {
       printf("%s %s\n", r->key, r->val);
     }

@@ -101,23 +101,13 @@ static int list(const char *root, int argc, char **argv)
   if (out_json) fputs("[", stdout);
   for (i = 0; i < db.senders.n; i++) {
     const trow *r = &db.senders.r[i];
-    const char *p;
     if (account[0] && strcmp(r->key, account) != 0) continue;
     if (out_json) {
       fputs(shown ? ", {\"account\": " : "{\"account\": ", stdout);
       json_str(r->key);
-      fputs(", \"senders\": [", stdout);
-      for (p = r->val; *p;) {
-        char a[TABLE_LINE_MAX + 1];
-        size_t l = strcspn(p, ",");
-        memcpy(a, p, l);
-        a[l] = 0;
-        if (p != r->val) fputs(", ", stdout);
-        json_str(a);
-        p += l;
-        if (*p == ',') p++;
-      }
-      fputs("]}", stdout);
+      fputs(", \"senders\": ", stdout);
+      json_csv(r->val);
+      fputs("}", stdout);
     } else {
       printf("%s %s\n", r->key, r->val);
     }

@@ -63,3 +63,21 @@ void out_done(void)
 {
   if (out_json) puts("{\"ok\": true}");
 }
+
+void json_csv(const char *csv)
+{
+  const char *p = csv;
+  fputs("[", stdout);
+  while (*p) {
+    char item[1024];
+    size_t l = strcspn(p, ",");
+    if (l >= sizeof item) l = sizeof item - 1;
+    memcpy(item, p, l);
+    item[l] = 0;
+    if (p != csv) fputs(", ", stdout);
+    json_str(item);
+    p += strcspn(p, ",");
+    if (*p == ',') p++;
+  }
+  fputs("]", stdout);
+}

@@ -14,6 +14,8 @@ _Noreturn void ctl_fail(int code, const char *fmt, ...) __attribute__((format(pr
 _Noreturn void ctl_fail_sys(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A JSON string literal (quoted, escaped) on stdout. */
 void json_str(const char *s);
+/* A comma-separated list ("a,b") as a JSON array of strings on stdout. */
+void json_csv(const char *csv);
 /* {"ok": true} for --json runs of commands that print nothing else. */
 void out_done(void);
 
