@@ -301,6 +301,24 @@ static void out_envelope(mime_span h)
   out_puts(")");
 }
 
+/* The extension data both part kinds end with: body-fld-dsp, body-fld-lang,
+ * body-fld-loc (RFC 3501 section 9). */
+static void out_disposition_tail(const mime_part *pt)
+{
+  mime_span tok, rest;
+  if (mime_first_token(pt->disposition, &tok, &rest)) {
+    out_puts("(");
+    out_upper_span(tok);
+    out_puts(" ");
+    out_params(rest);
+    out_puts(")");
+  } else out_puts("NIL");
+  out_puts(" ");
+  out_nspan(pt->language);
+  out_puts(" ");
+  out_nspan(pt->location);
+}
+
 static void out_structure(int idx, int ext)
 {
   const mime_part *pt = &parts[idx];
@@ -312,21 +330,10 @@ static void out_structure(int idx, int ext)
     out_puts(" ");
     out_upper_span(pt->subtype);
     if (ext) {
-      mime_span tok, rest;
       out_puts(" ");
       out_params(pt->params);
       out_puts(" ");
-      if (mime_first_token(pt->disposition, &tok, &rest)) {
-        out_puts("(");
-        out_upper_span(tok);
-        out_puts(" ");
-        out_params(rest);
-        out_puts(")");
-      } else out_puts("NIL");
-      out_puts(" ");
-      out_nspan(pt->language);
-      out_puts(" ");
-      out_nspan(pt->location);
+      out_disposition_tail(pt);
     }
     out_puts(")");
     return;
@@ -355,21 +362,10 @@ static void out_structure(int idx, int ext)
     out_printf(" %zu", pt->lines);
   }
   if (ext) {
-    mime_span tok, rest;
     out_puts(" ");
     out_nspan(pt->md5);
     out_puts(" ");
-    if (mime_first_token(pt->disposition, &tok, &rest)) {
-      out_puts("(");
-      out_upper_span(tok);
-      out_puts(" ");
-      out_params(rest);
-      out_puts(")");
-    } else out_puts("NIL");
-    out_puts(" ");
-    out_nspan(pt->language);
-    out_puts(" ");
-    out_nspan(pt->location);
+    out_disposition_tail(pt);
   }
   out_puts(")");
 }
