@@ -417,6 +417,22 @@ class Ctl(unittest.TestCase):
         self.assertEqual(self.cdb("Linfo@shop.example"), [])
         self.refused("alias", "del", "info@shop.example")
 
+    def test_account_del_leaves_no_alias_behind(self):
+        self.j("domain", "add", "shop.example")
+        self.inst.add_account("anna@shop.example")
+        self.inst.add_account("ben@shop.example")
+        self.j("alias", "add", "info@shop.example", "anna@shop.example", "ben@shop.example")
+        self.j("alias", "add", "anna2@shop.example", "Anna@shop.example")
+        self.j("sender", "add", "anna@shop.example", "anna@other.example")
+        self.j("account", "del", "anna@shop.example")
+        self.assertEqual(self.j("alias", "list", "shop.example"),
+                         [{"address": "info@shop.example", "targets": ["ben@shop.example"]}])
+        self.assertEqual(self.cdb("Lanna2@shop.example"), [])
+        self.assertEqual(self.cdb("Linfo@shop.example"), [b"ben@shop.example\0"])
+        # a new account of the same name starts without the old one's extra senders
+        self.inst.add_account("anna@shop.example")
+        self.assertEqual(self.j("sender", "list", "anna@shop.example"), [])
+
     def test_forwards(self):
         self.j("domain", "add", "shop.example")
         self.j("domain", "add", "sub.example", "--subdomains")
