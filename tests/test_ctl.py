@@ -483,6 +483,27 @@ class Ctl(unittest.TestCase):
         self.assertEqual(self.cdb(b"Xbob@shop.example\0orders"), [])
         self.assertFalse(self.j("forward", "show", "bob-orders@shop.example")["exists"])
 
+    @unittest.skipUnless(is_root(), "needs root: yubinctl writes as the account only when it is root")
+    def test_forward_written_as_the_account(self):
+        self.j("domain", "add", "shop.example")
+        self.inst.add_account("bob@shop.example")
+        home = self.inst.home("shop.example", "bob")
+        # the account swaps its home for a link to a directory only root may write
+        elsewhere = tempfile.mkdtemp(prefix="yubin-test-rootdir-")
+        try:
+            os.chmod(elsewhere, 0o755)
+            os.rename(home, home + ".away")
+            os.symlink(elsewhere, home)
+            self.refused("forward", "set", "bob-x@shop.example", "a@x.example", code=111)
+            self.assertEqual(os.listdir(elsewhere), [])
+        finally:
+            if os.path.islink(home):
+                os.unlink(home)
+                os.rename(home + ".away", home)
+            shutil.rmtree(elsewhere)
+        self.j("forward", "set", "bob-x@shop.example", "a@x.example")
+        self.assertEqual(os.stat(os.path.join(home, ".yubin-x")).st_uid, os.stat(home).st_uid)
+
     def test_rebuild(self):
         self.j("domain", "add", "shop.example")
         self.inst.add_account("bob@shop.example")
