@@ -196,7 +196,7 @@ int search_command(mbox *mb, imap_parser *p, int uid)
   start = p->pos;
   /* check the syntax once even in an empty mailbox */
   if (!mb->n) {
-    mbox_msg dummy = { 0, 0, 0, 0 };
+    mbox_msg dummy = { 0 };
     mbox one = *mb;
     one.m = &dummy;
     one.n = 1;
