@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "cache.h"
 
 static const struct { char c; unsigned bit; } flagmap[] = {
   { 'D', MF_DRAFT }, { 'F', MF_FLAGGED }, { 'R', MF_ANSWERED }, { 'S', MF_SEEN }, { 'T', MF_DELETED },
@@ -454,6 +455,7 @@ int mbox_refresh(mbox *mb, size_t *added, void (*gone)(size_t seq, void *ctx), v
 
 void mbox_close(mbox *mb)
 {
+  cache_close(mb);
   free_list(mb->m, mb->n);
   free(mb->arena);
   mb->m = 0;
