@@ -98,7 +98,8 @@ fail:
   return 0;
 }
 
-long cache_decode(const char *buf, size_t n, cache_entry *e)
+/* verify 0: the structure only (the index, which cache_get checks again) */
+static long decode(const char *buf, size_t n, cache_entry *e, int verify)
 {
   size_t len, p = 4, end, k, l;
   if (n < 4) return 0;
@@ -106,7 +107,7 @@ long cache_decode(const char *buf, size_t n, cache_entry *e)
   if (len < CACHE_RECORD_MIN || len > CACHE_RECORD_MAX) return -1;
   if (n < len) return 0;
   end = len - 8;
-  if (cache_sum(buf, end) != rd(buf + end, 8)) return -1;
+  if (verify && cache_sum(buf, end) != rd(buf + end, 8)) return -1;
   memset(e, 0, sizeof *e);
   e->uid = (uint32_t)rd(buf + p, 4);
   e->ino = rd(buf + p + 4, 8);
@@ -144,6 +145,8 @@ long cache_decode(const char *buf, size_t n, cache_entry *e)
   e->bodylen = l;
   return (long)len;
 }
+
+long cache_decode(const char *buf, size_t n, cache_entry *e) { return decode(buf, n, e, 1); }
 
 size_t cache_key_len(const char *name)
 {
@@ -209,11 +212,11 @@ static int open_file(mbox *mb, cache *c)
 }
 
 /* The record at off into *e (and its bytes into *raw); 1, or 0. */
-static int read_at(cache *c, uint64_t off, cache_entry *e, const char **raw, size_t *rawlen)
+static int read_at(cache *c, uint64_t off, cache_entry *e, const char **raw, size_t *rawlen, int verify)
 {
   long r = -1;
   if (off >= c->woff && off < c->woff + c->wlen)
-    r = cache_decode(c->win + (off - c->woff), c->wlen - (size_t)(off - c->woff), e);
+    r = decode(c->win + (off - c->woff), c->wlen - (size_t)(off - c->woff), e, verify);
   if (r == 0 || r < 0) {
     /* read a window around it: most look-ups go forward, some backward */
     uint64_t start = off;
@@ -224,7 +227,7 @@ static int read_at(cache *c, uint64_t off, cache_entry *e, const char **raw, siz
     c->wlen = got > 0 ? (size_t)got : 0;
     c->woff = start;
     if (off - start >= c->wlen) return 0;
-    r = cache_decode(c->win + (off - start), c->wlen - (size_t)(off - start), e);
+    r = decode(c->win + (off - start), c->wlen - (size_t)(off - start), e, verify);
   }
   if (r <= 0) return 0;
   *raw = c->win + (off - c->woff);
@@ -232,11 +235,12 @@ static int read_at(cache *c, uint64_t off, cache_entry *e, const char **raw, siz
   return 1;
 }
 
+/* A record is message i's when UID and inode agree: the UID is in the name
+ * and never reused, and a file replaced under the same name has another
+ * inode.  (The name is not compared: that would touch every name.) */
 static int matches(const mbox *mb, size_t i, const cache_entry *e)
 {
-  const mbox_msg *x = &mb->m[i];
-  size_t kl = cache_key_len(x->name);
-  return e->uid == x->uid && e->ino == x->ino && e->keylen == kl && memcmp(e->key, x->name, kl) == 0;
+  return e->uid == mb->m[i].uid && e->ino == mb->m[i].ino;
 }
 
 /* Writes a new file with the records of the messages listed, and uses it. */
@@ -261,7 +265,7 @@ static int rewrite(mbox *mb, cache *c)
   if (!sa_catb(&out, h, sizeof h)) goto done;
   for (i = 0; i < mb->n; i++) {
     if (!mb->m[i].cache_off) continue;
-    if (!read_at(c, mb->m[i].cache_off, &e, &raw, &rawlen) || !matches(mb, i, &e)) continue;
+    if (!read_at(c, mb->m[i].cache_off, &e, &raw, &rawlen, 1) || !matches(mb, i, &e)) continue;
     if (total + rawlen > CACHE_FILE_MAX / 2) break;
     if (!sa_catb(&out, raw, rawlen)) goto done;
     noff[i] = (uint32_t)total;
@@ -323,7 +327,7 @@ void cache_index(mbox *mb)
     const char *raw;
     size_t rawlen;
     long i;
-    if (!read_at(c, c->scanned, &e, &raw, &rawlen)) { c->rewrite = 1; break; }
+    if (!read_at(c, c->scanned, &e, &raw, &rawlen, 0)) { c->rewrite = 1; break; }
     i = mbox_find_uid(mb, e.uid);
     if (i >= 0 && matches(mb, (size_t)i, &e)) {
       if (mb->m[i].cache_off != c->scanned) {
@@ -349,8 +353,9 @@ int cache_get(mbox *mb, size_t i, cache_entry *e)
   size_t rawlen;
   if (!c) { cache_index(mb); c = mb->cache; }
   if (!c || c->fd < 0 || !mb->m[i].cache_off) return 0;
-  if (read_at(c, mb->m[i].cache_off, e, &raw, &rawlen) && matches(mb, i, e)) return 1;
+  if (read_at(c, mb->m[i].cache_off, e, &raw, &rawlen, 1) && matches(mb, i, e)) return 1;
   mb->m[i].cache_off = 0;
+  c->stale++;
   return 0;
 }
 

@@ -33,7 +33,7 @@
 #define CACHE_FIELD_MAX 4096       /* a longer field: the message is not cached */
 #define CACHE_KEY_MAX 255
 #define CACHE_STRUCT_MAX 65536     /* BODYSTRUCTURE or BODY answer */
-#define CACHE_RECORD_MAX (40 + 2 + CACHE_KEY_MAX + CACHE_FIELDS * (2 + CACHE_FIELD_MAX) + \
+#define CACHE_RECORD_MAX (32 + 2 + CACHE_KEY_MAX + CACHE_FIELDS * (2 + CACHE_FIELD_MAX) + \
                           2 * (4 + CACHE_STRUCT_MAX) + 8)
 #define CACHE_FILE_MAX ((uint64_t)1 << 30)   /* larger: not appended to; rebuilt */
 

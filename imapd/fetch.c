@@ -681,7 +681,11 @@ int fetch_command(mbox *mb, imap_parser *p, int uid)
       }
   }
   imap_seqset_resolve(&set, uid ? (mb->n ? mb->m[mb->n - 1].uid : 0) : (uint32_t)mb->n);
-  cache_index(mb);   /* what other sessions added since */
+  for (i = 0; i < n; i++)
+    if (atts[i].kind != FA_FLAGS && atts[i].kind != FA_UID) {
+      cache_index(mb);   /* what other sessions added since */
+      break;
+    }
   for (i = 0; i < mb->n; i++) {
     if (!imap_seqset_has(&set, uid ? mb->m[i].uid : (uint32_t)(i + 1))) continue;
     if (!fetch_one(mb, i, atts, n, uid)) failed = 1;

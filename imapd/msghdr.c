@@ -16,15 +16,17 @@ static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n
 /* value unfolded and trimmed into out (replaced); 1, or -1 (errno) */
 static int unfold(const char *v, size_t n, sa *out)
 {
-  size_t k;
+  size_t k, o = 0;
   out->len = 0;
+  if (!sa_ready(out, n + 1)) return -1;
   for (k = 0; k < n; k++) {
     char c = v[k];
     if (c == '\r' || c == '\n') continue;
-    if (out->len == 0 && is_ws(c)) continue;
-    if (!sa_catc(out, c)) return -1;
+    if (o == 0 && is_ws(c)) continue;
+    out->s[o++] = c;
   }
-  while (out->len && is_ws(out->s[out->len - 1])) out->len--;
+  while (o && is_ws(out->s[o - 1])) o--;
+  out->len = o;
   return 1;
 }
 
