@@ -263,6 +263,134 @@ static int dir_times(const char *dir, struct timespec *cur, struct timespec *new
   return 1;
 }
 
+/* ---- the saved listing (MBOX_LIST_FILE) ----------------------------------
+ * The names in cur/ as they were at the times of cur/ and new/ it records,
+ * written when a listing came a safe time after those times and new/ was
+ * empty: while both times are unchanged it is what readdir would give.
+ *   "yubin-imap-list\n" u32 version u32 count i64 cur s u32 ns i64 new s
+ *   u32 ns (pad to 56) u64 sum; then count times u64 inode, name, NUL */
+#define LIST_MAGIC "yubin-imap-list\n"
+#define LIST_VERSION 1
+#define LIST_HEADER 64
+#define LIST_MIN_MESSAGES 1000   /* smaller folders are listed as fast */
+#define LIST_NAME_MAX 255
+
+static uint64_t getle(const char *p, size_t n)
+{
+  uint64_t v = 0;
+  while (n--) v = (v << 8) | (unsigned char)p[n];
+  return v;
+}
+
+static void putle(char *p, uint64_t v, size_t n)
+{
+  size_t i;
+  for (i = 0; i < n; i++) { p[i] = (char)(v & 0xff); v >>= 8; }
+}
+
+static uint64_t list_sum(const char *buf, size_t len)
+{
+  return cache_sum(buf, 56) ^ cache_sum(buf + LIST_HEADER, len - LIST_HEADER);
+}
+
+static void list_times(char *h, const mbox *mb)
+{
+  putle(h + 24, (uint64_t)mb->cur_mt.tv_sec, 8);
+  putle(h + 32, (uint64_t)mb->cur_mt.tv_nsec, 4);
+  putle(h + 36, (uint64_t)mb->new_mt.tv_sec, 8);
+  putle(h + 44, (uint64_t)mb->new_mt.tv_nsec, 4);
+  memset(h + 48, 0, 8);
+}
+
+/* The saved listing into *l (its arena the file), when it is valid and its
+ * times are those of cur/ and new/ now.  1, or 0 (list the folder). */
+static int read_listing(const mbox *mb, listing *l)
+{
+  char path[MBOX_PATH_MAX], h[LIST_HEADER];
+  struct stat st;
+  size_t count, p, k;
+  char *buf = 0;
+  int fd;
+  if (snprintf(path, sizeof path, "%s/%s", mb->dir, MBOX_LIST_FILE) >= (int)sizeof path) return 0;
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0) return 0;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < LIST_HEADER ||
+      (uint64_t)st.st_size > ARENA_MAX || !(buf = malloc((size_t)st.st_size)) ||
+      read(fd, buf, (size_t)st.st_size) != (ssize_t)st.st_size)
+    goto bad;
+  close(fd);
+  fd = -1;
+  memcpy(h, buf, LIST_HEADER);
+  list_times(h, mb);
+  count = (size_t)getle(buf + 20, 4);
+  if (memcmp(buf, LIST_MAGIC, 16) != 0 || getle(buf + 16, 4) != LIST_VERSION || memcmp(h + 24, buf + 24, 32) != 0 ||
+      count > MBOX_MESSAGES_MAX || getle(buf + 56, 8) != list_sum(buf, (size_t)st.st_size))
+    goto bad;
+  if (count && !(l->m = malloc(count * sizeof *l->m))) goto bad;
+  for (p = LIST_HEADER, k = 0; k < count; k++) {
+    const char *nul;
+    mbox_msg *x = &l->m[k];
+    size_t left = (size_t)st.st_size - p;
+    if (left < 8 + 2) goto bad;
+    nul = memchr(buf + p + 8, 0, left - 8 < LIST_NAME_MAX + 1 ? left - 8 : LIST_NAME_MAX + 1);
+    if (!nul || nul == buf + p + 8 || buf[p + 8] == '.' || memchr(buf + p + 8, '/', (size_t)(nul - buf - p - 8)))
+      goto bad;
+    memset(x, 0, sizeof *x);
+    x->ino = getle(buf + p, 8);
+    x->cache_off = (uint32_t)(p + 8);
+    p = (size_t)(nul - buf) + 1;
+  }
+  if (p != (size_t)st.st_size) goto bad;
+  l->n = l->cap = count;
+  l->arena = buf;
+  l->alen = l->acap = (size_t)st.st_size;
+  return 1;
+bad:
+  if (fd >= 0) close(fd);
+  free(buf);
+  free(l->m);
+  l->m = 0;
+  return 0;
+}
+
+/* Saves the listing of cur/ (the messages in l, all in cur/ now). */
+static void save_listing(const mbox *mb, const listing *l)
+{
+  char path[MBOX_PATH_MAX], tmp[MBOX_PATH_MAX];
+  sa out = SA_ZERO;
+  size_t i;
+  int fd = -1;
+  char h[LIST_HEADER];
+  out.cap = ARENA_MAX;
+  if (snprintf(path, sizeof path, "%s/%s", mb->dir, MBOX_LIST_FILE) >= (int)sizeof path ||
+      snprintf(tmp, sizeof tmp, "%s/%s.%ld.tmp", mb->dir, MBOX_LIST_FILE, (long)getpid()) >= (int)sizeof tmp)
+    return;
+  memset(h, 0, sizeof h);
+  memcpy(h, LIST_MAGIC, 16);
+  putle(h + 16, LIST_VERSION, 4);
+  putle(h + 20, l->n, 4);
+  list_times(h, mb);
+  if (!sa_ready(&out, l->alen + l->n * 9 + LIST_HEADER) || !sa_catb(&out, h, sizeof h)) goto done;
+  for (i = 0; i < l->n; i++) {
+    char ino[8];
+    putle(ino, l->m[i].ino, 8);
+    if (strlen(l->m[i].name) > LIST_NAME_MAX || !sa_catb(&out, ino, 8) ||
+        !sa_catb(&out, l->m[i].name, strlen(l->m[i].name) + 1))
+      goto done;
+  }
+  putle(out.s + 56, list_sum(out.s, out.len), 8);
+  unlink(tmp);
+  if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) goto done;
+  if (!write_all(fd, out.s, out.len) || close(fd) < 0 || rename(tmp, path) < 0) {
+    fd = -1;
+    unlink(tmp);
+    goto done;
+  }
+  fd = -1;
+done:
+  if (fd >= 0) { close(fd); unlink(tmp); }
+  sa_free(&out);
+}
+
 /* Lists the folder under the lock, naming new messages; the result in *l
  * (sorted by UID); *recent_from is the first UID given out now. */
 static int load(mbox *mb, listing *l, uint32_t *recent_from)
@@ -270,7 +398,7 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
   char path[MBOX_PATH_MAX], from[MBOX_PATH_MAX], to[MBOX_PATH_MAX], nm[512], base[512];
   size_t i, k, nnew = 0;
   uint32_t validity = 0, next = 0, maxuid = 0;
-  int lockfd, have_state, ok = 0, saved;
+  int lockfd, have_state, ok = 0, saved, from_saved, renamed = 0;
   struct timespec now;
 
   memset(l, 0, sizeof *l);
@@ -287,7 +415,8 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
   clock_gettime(CLOCK_REALTIME, &now);
   mb->listing_trusted = now.tv_sec - TRUST_MARGIN_S > mb->cur_mt.tv_sec &&
                         now.tv_sec - TRUST_MARGIN_S > mb->new_mt.tv_sec;
-  if (!list_dir(mb->dir, "cur", l, 0) || !list_dir(mb->dir, "new", l, 1)) goto done;
+  from_saved = mb->listing_trusted && read_listing(mb, l);
+  if (!from_saved && (!list_dir(mb->dir, "cur", l, 0) || !list_dir(mb->dir, "new", l, 1))) goto done;
   for (i = 0; i < l->n; i++) {
     mbox_msg *x = &l->m[i];
     uint32_t v, u;
@@ -352,6 +481,7 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
     x->name = copy;
     x->own = 1;
     x->uid = next++;
+    renamed = 1;
   }
   /* keep the messages with a UID; their unmapped flag letters */
   for (i = k = 0; i < l->n; i++) {
@@ -366,6 +496,10 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
   l->n = k;
   mb->uidvalidity = validity;
   mb->uidnext = next;
+  /* a listing that may be trusted later: save it for the next session */
+  if (!from_saved && mb->listing_trusted && !renamed && nnew == 0 && k >= LIST_MIN_MESSAGES &&
+      !mb->readonly)
+    save_listing(mb, l);
   ok = 1;
 done:
   saved = errno;

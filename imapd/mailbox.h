@@ -24,6 +24,7 @@
 #define MBOX_MESSAGES_MAX 1000000    /* messages in one folder */
 #define MBOX_STATE_FILE "yubin-imap.uid"
 #define MBOX_LOCK_FILE "yubin-imap.lock"
+#define MBOX_LIST_FILE "yubin-imap.list"   /* the saved listing of cur/ (mailbox.c) */
 
 /* System flags, as bits. */
 #define MF_SEEN 1u
