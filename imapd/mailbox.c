@@ -451,7 +451,15 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
   if (l->n) qsort(l->m, l->n, sizeof l->m[0], cmp_listed);
 
   *recent_from = next;
-  if (nnew && mb->readonly) nnew = 0;  /* EXAMINE names nothing; new mail waits for a writer */
+  mb->unnamed = mb->unnamed_unseen = 0;
+  if (nnew && mb->readonly) {   /* counted for STATUS, which must not name them */
+    for (i = 0; i < l->n; i++)
+      if (!l->m[i].uid) {
+        mb->unnamed++;
+        mb->unnamed_unseen += !(l->m[i].flags & MF_SEEN);
+      }
+    nnew = 0;
+  }  /* EXAMINE names nothing; new mail waits for a writer */
   if (nnew || !have_state) {
     if (nnew > 0xffffffffUL - next) { errno = EOVERFLOW; goto done; }
     if (!write_state(path, validity, next + (uint32_t)nnew) && !mb->readonly) goto done;

@@ -52,6 +52,7 @@ typedef struct mbox {
   size_t n;
   size_t cap;
   int readonly;
+  size_t unnamed, unnamed_unseen;   /* read-only: messages waiting for a UID (not in m) */
   char *arena;               /* the names of the last listing */
   struct timespec cur_mt, new_mt;   /* cur/ and new/ when last listed */
   int listing_trusted;       /* that listing came a safe time after those */

@@ -488,6 +488,9 @@ static void do_status(const char *tag, size_t tl, imap_parser *p)
     if (!(mb.m[i].flags & MF_SEEN)) unseen++;
     if (mb.m[i].flags & MF_RECENT) recent++;
   }
+  /* new mail not yet given a UID: counted, not named (STATUS changes nothing) */
+  unseen += mb.unnamed_unseen;
+  recent += mb.unnamed;
   out_puts("* STATUS ");
   out_string(name.s, name.len);
   out_puts(" (");
@@ -495,9 +498,9 @@ static void do_status(const char *tag, size_t tl, imap_parser *p)
   while (imap_atom(p, &item)) {
     if (!first) out_puts(" ");
     first = 0;
-    if (imap_is(item, "MESSAGES")) out_printf("MESSAGES %zu", mb.n);
+    if (imap_is(item, "MESSAGES")) out_printf("MESSAGES %zu", mb.n + mb.unnamed);
     else if (imap_is(item, "RECENT")) out_printf("RECENT %zu", recent);
-    else if (imap_is(item, "UIDNEXT")) out_printf("UIDNEXT %u", (unsigned)mb.uidnext);
+    else if (imap_is(item, "UIDNEXT")) out_printf("UIDNEXT %u", (unsigned)(mb.uidnext + mb.unnamed));
     else if (imap_is(item, "UIDVALIDITY")) out_printf("UIDVALIDITY %u", (unsigned)mb.uidvalidity);
     else out_printf("UNSEEN %zu", unseen);
     if (!imap_sp(p)) break;
