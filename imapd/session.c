@@ -739,6 +739,7 @@ static int read_command(linebuf *lb, size_t *len)
     if (n && line[n - 1] == '\r') n--;
     if (!sa_catb(&cmd, line, n)) return -2;
     m = imap_literal_at_end(line, n, &lit, &nonsync);
+    if (m < 0 && nonsync) return -2;   /* a refused {N+}: its bytes must not be read as commands */
     if (m <= 0) break;
     if (lit > IMAP_MESSAGE_MAX || cmd.len + lit + 2 > cmd.cap) {
       if (nonsync) return -2;

@@ -103,6 +103,7 @@ static int read_command(void)
     memcpy(cmd + cmdlen, line, n);
     cmdlen += n;
     m = imap_literal_at_end(line, n, &lit, &nonsync);
+    if (m < 0 && nonsync) return -1;   /* a refused {N+}: its bytes must not be read as commands */
     if (m <= 0) return 1;
     if (lit + 2 > sizeof cmd - cmdlen) return -1;
     if (!nonsync) puts_("+ go ahead\r\n");

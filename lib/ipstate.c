@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,6 +82,7 @@ static unsigned long read_count(const char *path, unsigned long window)
   ssize_t r;
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return 0;
+  (void)flock(fd, LOCK_SH);   /* not half-way through authfail_add's rewrite */
   if (fstat(fd, &st) != 0 || (unsigned long)(time(0) - st.st_mtime) >= window) { close(fd); return 0; }
   r = read(fd, buf, sizeof buf - 1);
   close(fd);
@@ -96,20 +98,28 @@ unsigned long authfail_count(const char *ip, unsigned long window)
   return read_count(path, window);
 }
 
+/* Under an flock on the count file itself: parallel failures from one IP
+ * (one connection each) must each count, or a guesser gets more tries. */
 unsigned long authfail_add(const char *ip, unsigned long window)
 {
-  char path[INSTANCE_PATH_MAX], tmp[INSTANCE_PATH_MAX + 32], buf[24];
-  unsigned long c;
+  char path[INSTANCE_PATH_MAX], buf[24];
+  struct stat st;
+  unsigned long c = 0;
+  ssize_t r;
   int fd, l;
   if (!state_path(path, sizeof path, "authfail", ip)) return 1;
-  c = read_count(path, window) + 1;
-  snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
-  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return c;
+  fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return 1;
+  if (flock(fd, LOCK_EX) != 0) { close(fd); return 1; }
+  if (fstat(fd, &st) == 0 && (unsigned long)(time(0) - st.st_mtime) < window &&
+      (r = pread(fd, buf, sizeof buf - 1, 0)) > 0) {
+    buf[r] = 0;
+    c = strtoul(buf, 0, 10);
+  }
+  c++;
   l = snprintf(buf, sizeof buf, "%lu\n", c);
-  if (write(fd, buf, (size_t)l) != l) { close(fd); unlink(tmp); return c; }
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)l, 0) != l) { close(fd); return c; }
   close(fd);
-  if (rename(tmp, path) != 0) unlink(tmp);
   return c;
 }
 
