@@ -106,7 +106,7 @@ static int zone(scan *c)
   if (c->pos < c->n && (c->s[c->pos] == '+' || c->s[c->pos] == '-')) {
     int sign = c->s[c->pos] == '-' ? -1 : 1, v, d;
     size_t save = c->pos++;
-    if (!number(c, 4, &v, &d) || d != 4 || v % 100 > 59) { c->pos = save; return 0; }
+    if (!number(c, 4, &v, &d) || d != 4 || v % 100 > 59 || v / 100 > 23) { c->pos = save; return 0; }
     return sign * (v / 100 * 60 + v % 100);
   }
   if (!word(c, w, sizeof w)) return 0;

@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   time_t u, d;
   if (msgdate_parse((const char *)data, size, &u, &d)) {
     if (d % 86400 != 0) __builtin_trap();
-    if (u - d > 86400 + 24 * 3600 || d - u > 24 * 3600) __builtin_trap();
+    if (u - d > 2 * 86400 || d - u > 86400) __builtin_trap();
   }
   return 0;
 }
