@@ -23,6 +23,7 @@
 #include "atomic.h"
 #include "maildir.h"
 #include "search.h"
+#include "sort.h"
 
 #define LIST_WILDCARDS_MAX 16
 #define OUT_TIMEOUT_S 300   /* a client that reads nothing for this long is gone */
@@ -850,6 +851,7 @@ int session_run(session *s)
     } else if (imap_is(verb, "STATUS") && !uid && imap_sp(&p)) {
       do_status(tag.s, tag.len, &p);
     } else if (!s->selected && (imap_is(verb, "FETCH") || imap_is(verb, "STORE") || imap_is(verb, "EXPUNGE") || imap_is(verb, "COPY") || imap_is(verb, "SEARCH") || imap_is(verb, "MOVE") ||
+                                imap_is(verb, "SORT") || imap_is(verb, "THREAD") ||
                                 imap_is(verb, "CLOSE") || imap_is(verb, "UNSELECT"))) {
       tagged(tag.s, tag.len, "BAD select a mailbox first");
     } else if (imap_is(verb, "FETCH") && imap_sp(&p)) {
@@ -865,6 +867,13 @@ int session_run(session *s)
       else if (sr == -2) tagged(tag.s, tag.len, "NO %s", p.err);
       else if (sr < 0) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages could not be read");
       else tagged(tag.s, tag.len, "OK SEARCH completed");
+    } else if ((imap_is(verb, "SORT") || imap_is(verb, "THREAD")) && imap_sp(&p)) {
+      int sort = imap_is(verb, "SORT");
+      int sr = sort ? sort_command(&s->mb, &p, uid) : thread_command(&s->mb, &p, uid);
+      if (sr == 0) tagged(tag.s, tag.len, "BAD %s", p.err ? p.err : "syntax error");
+      else if (sr == -2) tagged(tag.s, tag.len, "NO %s", p.err);
+      else if (sr < 0) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages could not be read");
+      else tagged(tag.s, tag.len, "OK %s completed", sort ? "SORT" : "THREAD");
     } else if (imap_is(verb, "STORE") && imap_sp(&p)) {
       do_store(tag.s, tag.len, &p, uid);
     } else if (imap_is(verb, "EXPUNGE") && !uid) {

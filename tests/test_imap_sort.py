@@ -5,6 +5,10 @@ the real services after a login."""
 import base64, imaplib, os, re, shutil, tempfile, time, unittest
 
 from yubintest import BUILD
+try:
+    from test_imap_login import ImapServer, PROGS
+except ImportError:          # the login stage is not there: the service test is skipped
+    ImapServer, PROGS = None, ("yubin-imap-login",)
 
 IMAPD = os.path.join(BUILD, "yubin-imapd")
 
@@ -205,6 +209,146 @@ class ESearch(Base):
         st, u, tag = self.raw(s, "SEARCH RETURN (BOGUS) ALL")
         self.assertTrue(st.startswith(b"BAD"), st)
         s.logout()
+
+
+T0 = 1790000000     # arrivals (INTERNALDATE) are in Sep 2026, before every Date below
+
+
+@unittest.skipUnless(os.path.exists(IMAPD), "yubin-imapd not built")
+class Sort(Base):
+    def fill(self):
+        self.msgs = [
+            (msg("Re: beta", frm="Zed <zed@example.org>", to="=?utf-8?q?=C3=89mile?= <emile@example.org>",
+                 date="Mon, 23 Nov 2026 10:00:00 +0000", body="x" * 50 + "\n"), T0 + 400),
+            (msg("alpha", frm="adam@example.org", date="Mon, 23 Nov 2026 09:00:00 -0200",
+                 body="x" * 10 + "\n"), T0 + 100),
+            (msg("=?utf-8?B?QmV0YQ==?=", frm="=?ISO-8859-1?Q?=C9ric?= <eric@example.org>",
+                 body="x" * 40 + "\n"), T0 + 300),                                     # no Date
+            (msg("[list] Fwd: Alpha (fwd)", frm="bob@example.org", cc="Carl <carl@example.org>",
+                 date="Mon, 23 Nov 2026 10:00:00 +0000"), T0 + 200),                     # same date as 1
+            (msg("gamma", frm="=?utf-8?q?=C3=9Cnal?= <yves@example.org>", date="someday"), T0 + 500),
+        ]
+        for data, t in self.msgs:
+            self.deliver(data, arrival=t)
+
+    def sort(self, s, crit, search="ALL", charset="UTF-8", uid=False):
+        typ, data = s.uid("SORT", crit, charset, search) if uid else s.sort(crit, charset, search)
+        self.assertEqual(typ, "OK", data)
+        return [int(x) for x in data[0].split()]
+
+    def test_orders(self):
+        self.fill()
+        s = self.session()
+        typ, caps = s.capability()
+        for c in (b"SORT", b"SORT=DISPLAY", b"THREAD=REFERENCES", b"THREAD=ORDEREDSUBJECT", b"ESEARCH", b"SEARCHRES"):
+            self.assertIn(c, caps[0].split())
+        # base subjects: beta, alpha, beta (encoded), alpha ([list] Fwd: .. (fwd)), gamma
+        self.assertEqual(self.sort(s, "(SUBJECT)"), [2, 4, 1, 3, 5])
+        self.assertEqual(self.sort(s, "(SUBJECT DATE)"), [4, 2, 3, 1, 5])
+        self.assertEqual(self.sort(s, "(SUBJECT REVERSE DATE)"), [2, 4, 1, 3, 5])
+        # Date in UTC; no Date or an unparsable one: the arrival time
+        self.assertEqual(self.sort(s, "(DATE)"), [3, 5, 1, 4, 2])
+        self.assertEqual(self.sort(s, "(REVERSE DATE)"), [2, 1, 4, 5, 3])   # ties stay in sequence order
+        self.assertEqual(self.sort(s, "(ARRIVAL)"), [2, 4, 3, 1, 5])
+        self.assertEqual(self.sort(s, "(REVERSE ARRIVAL)"), [5, 1, 3, 4, 2])
+        sizes = [len(d.replace(b"\n", b"\r\n")) for d, _ in self.msgs]
+        self.assertEqual(self.sort(s, "(SIZE)"), sorted(range(1, 6), key=lambda i: (sizes[i - 1], i)))
+        # addresses: the first mailbox's local part; DISPLAY: the decoded name, else the address
+        self.assertEqual(self.sort(s, "(FROM)"), [2, 4, 3, 5, 1])
+        self.assertEqual(self.sort(s, "(DISPLAYFROM)"), [2, 4, 1, 3, 5])
+        self.assertEqual(self.sort(s, "(CC)"), [1, 2, 3, 5, 4])
+        self.assertEqual(self.sort(s, "(TO)"), [1, 2, 3, 4, 5])
+        self.assertEqual(self.sort(s, "(DISPLAYTO)"), [2, 3, 4, 5, 1])   # "you@..." before "émile"
+        self.assertEqual(self.sort(s, "(SUBJECT)", search="NOT SUBJECT gamma", charset="US-ASCII"), [2, 4, 1, 3])
+        # UID SORT after an expunge
+        s.store("2", "+FLAGS", "(\\Deleted)")
+        s.expunge()
+        self.assertEqual(self.sort(s, "(SUBJECT)"), [3, 1, 2, 4])
+        self.assertEqual(self.sort(s, "(SUBJECT)", uid=True), [4, 1, 3, 5])
+        typ, data = s.sort("(SUBJECT)", "ISO-8859-1", "ALL")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"BADCHARSET", data[0])
+        st, u, tag = self.raw(s, "SORT (NOPE) UTF-8 ALL")
+        self.assertTrue(st.startswith(b"BAD"), st)
+        st, u, tag = self.raw(s, "SORT (SUBJECT) UTF-8 NOSUCHKEY")
+        self.assertTrue(st.startswith(b"BAD"), st)
+        s.logout()
+
+    def test_empty_folder(self):
+        s = self.session()
+        typ, data = s.sort("(DATE)", "UTF-8", "ALL")
+        self.assertEqual((typ, data), ("OK", [b""]))
+        typ, data = s.thread("REFERENCES", "UTF-8", "ALL")
+        self.assertEqual((typ, data), ("OK", [b""]))
+        self.assertEqual(self.search(s, "SUBJECT", "x"), [])
+        st, u, tag = self.raw(s, "SEARCH RETURN (COUNT MIN) SENTON 1-Jan-2026")
+        self.assertEqual(u, [b'* ESEARCH (TAG "' + tag + b'") COUNT 0'])
+        st, u, tag = self.raw(s, "SORT (DATE) UTF-8 BADKEY")
+        self.assertTrue(st.startswith(b"BAD"), st)
+        s.logout()
+
+
+@unittest.skipUnless(os.path.exists(IMAPD), "yubin-imapd not built")
+class Thread(Base):
+    def fill(self):
+        d = "Mon, 23 Nov 2026 %s +0000"
+        self.deliver(msg("hello", date=d % "10:00:00", headers=("Message-ID: <a@x>",)))
+        self.deliver(msg("Re: hello", date=d % "11:00:00", headers=("Message-ID: <b@x>", "References: <a@x>")))
+        self.deliver(msg("Re: hello", date=d % "12:00:00",
+                         headers=("Message-ID: <c@x>", "References: <a@x>\n <b@x>")))
+        self.deliver(msg("RE: Hello", date=d % "10:30:00", headers=("Message-ID: <d@x>", "In-Reply-To: <a@x>")))
+        self.deliver(msg("other", date=d % "09:00:00", headers=("Message-ID: <e@x>",)))
+        self.deliver(msg("=?utf-8?q?Re=3A_other?=", date=d % "13:00:00", headers=("Message-ID: <f@x>",)))
+        self.deliver(msg("Fwd: lost", date=d % "08:00:00", headers=("Message-ID: <g@x>", "References: <gone@x>")))
+
+    def test_threads(self):
+        self.fill()
+        s = self.session()
+        typ, data = s.thread("REFERENCES", "UTF-8", "ALL")
+        self.assertEqual((typ, data), ("OK", [b"(7)(5 6)(1 (4)(2 3))"]))
+        typ, data = s.thread("ORDEREDSUBJECT", "UTF-8", "ALL")
+        self.assertEqual((typ, data), ("OK", [b"(7)(5 6)(1 (4)(2)(3))"]))
+        typ, data = s.uid("THREAD", "REFERENCES", "US-ASCII", "NOT", "4")
+        self.assertEqual((typ, data), ("OK", [b"(7)(5 6)(1 2 3)"]))
+        st, u, tag = self.raw(s, "THREAD NOSUCH UTF-8 ALL")
+        self.assertTrue(st.startswith(b"BAD"), st)
+        s.logout()
+
+
+@unittest.skipUnless(ImapServer and all(os.path.exists(os.path.join(BUILD, p)) for p in PROGS), "IMAP not built")
+class SortAfterLogin(unittest.TestCase):
+    """The same commands through the real service: login stage, yubin-auth,
+    yubin-imapd under the account's uid."""
+    def setUp(self):
+        self.srv = ImapServer()
+        self.srv.setup()
+        self.srv.control("plainloopback", "")
+        self.srv.start()
+
+    def tearDown(self):
+        self.srv.cleanup()
+
+    def test_sort_thread_esearch(self):
+        addr, pw = "sorter@example.com", "pw-" + "z" * 10
+        self.srv.add_account(addr, pw)
+        self.srv.deliver(addr, msg("Re: zebra", headers=("Message-ID: <z2@x>", "References: <z1@x>"),
+                                   date="Tue, 24 Nov 2026 10:00:00 +0000"))
+        self.srv.deliver(addr, msg("=?utf-8?q?=C3=A4pfel?=", date="Mon, 23 Nov 2026 10:00:00 +0000"))
+        self.srv.deliver(addr, msg("zebra", headers=("Message-ID: <z1@x>",), date="Sun, 22 Nov 2026 10:00:00 +0000"))
+        m = imaplib.IMAP4("127.0.0.1", self.srv.port_stls, timeout=30)
+        m.login(addr, pw)
+        self.assertEqual(m.select("INBOX"), ("OK", [b"3"]))
+        self.assertEqual(m.sort("(SUBJECT)", "UTF-8", "ALL"), ("OK", [b"1 3 2"]))   # "zebra" before "äpfel"
+        self.assertEqual(m.sort("(DATE)", "UTF-8", "ALL"), ("OK", [b"3 2 1"]))
+        self.assertEqual(m.thread("REFERENCES", "UTF-8", "ALL"), ("OK", [b"(3 1)(2)"]))
+        typ, data = m.search("UTF-8", "SUBJECT", '"ÄPFEL"'.encode())
+        self.assertEqual((typ, data), ("OK", [b"2"]))
+        typ, data = m._simple_command("SEARCH", "RETURN", "(COUNT SAVE)", "SUBJECT", "zebra")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.untagged_responses.pop("ESEARCH", None)[0].split(b")", 1)[1], b" COUNT 2")
+        typ, data = m.fetch("$", "(UID)")
+        self.assertEqual(len(data), 2)
+        m.logout()
 
 
 if __name__ == "__main__":
