@@ -441,10 +441,7 @@ int search_match(mbox *mb, imap_parser *p, unsigned char *hit)
 
 /* ---- the SEARCH command --------------------------------------------------- */
 
-enum { RET_MIN = 1, RET_MAX = 2, RET_ALL = 4, RET_COUNT = 8, RET_SAVE = 16 };
-
-/* "RETURN (" [option *(SP option)] ")" SP: the options, or -1 (BAD). */
-static int return_options(imap_parser *p)
+int search_return_options(imap_parser *p)
 {
   static const struct { const char *name; int bit; } ro[] = {
     { "MIN", RET_MIN }, { "MAX", RET_MAX }, { "ALL", RET_ALL }, { "COUNT", RET_COUNT }, { "SAVE", RET_SAVE },
@@ -491,7 +488,7 @@ int search_command(mbox *mb, imap_parser *p, int uid, const char *tag, size_t ta
   size_t i, count = 0, min = 0, max = 0;
   if (p->n - p->pos >= 7 && strncasecmp(p->s + p->pos, "RETURN ", 7) == 0) {
     p->pos += 7;
-    if ((opts = return_options(p)) < 0) { searchres_reset(); return 0; }
+    if ((opts = search_return_options(p)) < 0) { searchres_reset(); return 0; }
   }
   if (p->n - p->pos >= 8 && strncasecmp(p->s + p->pos, "CHARSET ", 8) == 0) {
     p->pos += 8;

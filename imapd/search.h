@@ -20,6 +20,12 @@ int search_charset(imap_parser *p);
  * could be decided). */
 int search_match(mbox *mb, imap_parser *p, unsigned char *hit);
 
+/* ESEARCH result options (RFC 4731): p after "RETURN SP" at
+ * "(" [option *(SP option)] ")" SP.  The RET_ bits (RET_ALL for "()"),
+ * or -1 with p->err for BAD. */
+enum { RET_MIN = 1, RET_MAX = 2, RET_ALL = 4, RET_COUNT = 8, RET_SAVE = 16 };
+int search_return_options(imap_parser *p);
+
 /* The saved result: cleared by SELECT, EXAMINE, CLOSE and UNSELECT. */
 void searchres_reset(void);
 /* Saves the messages i with hit[i] set (their UIDs, so expunges drop out). */

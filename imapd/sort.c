@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "envaddr.h"
 #include "imapd.h"
@@ -143,13 +144,43 @@ static long select_msgs(mbox *mb, imap_parser *p, size_t **sel, int *rc)
   return (long)k;
 }
 
-int sort_command(mbox *mb, imap_parser *p, int uid)
+/* ESORT (RFC 5267): MIN and MAX are the first and last in the sort order,
+ * ALL the numbers in that order (runs going up by one as ranges). */
+static void esort(const mbox *mb, const size_t *sel, const size_t *ord, size_t n, int uid, int opts,
+                  const char *tag, size_t taglen)
+{
+  size_t i, j;
+#define NUM(k) (uid ? (unsigned)mb->m[sel[ord[k]]].uid : (unsigned)(sel[ord[k]] + 1))
+  out_printf("* ESEARCH (TAG \"%.*s\")", (int)taglen, tag);
+  if (uid) out_puts(" UID");
+  if (n && (opts & RET_MIN)) out_printf(" MIN %u", NUM(0));
+  if (n && (opts & RET_MAX)) out_printf(" MAX %u", NUM(n - 1));
+  if (n && (opts & RET_ALL)) {
+    out_puts(" ALL ");
+    for (i = 0; i < n; i = j) {
+      for (j = i + 1; j < n && NUM(j) == NUM(j - 1) + 1; j++) {}
+      if (i) out_puts(",");
+      if (j - i > 1) out_printf("%u:%u", NUM(i), NUM(j - 1));
+      else out_printf("%u", NUM(i));
+    }
+  }
+  if (opts & RET_COUNT) out_printf(" COUNT %zu", n);
+  out_puts("\r\n");
+#undef NUM
+}
+
+int sort_command(mbox *mb, imap_parser *p, int uid, const char *tag, size_t taglen)
 {
   crit c[SORT_KEYS_MAX];
   size_t nc, *sel = 0, *ord = 0, i, k;
   sa arena = SA_ZERO, tmp = SA_ZERO;
   long n;
-  int rc, failed = 0, ret = -2;
+  int rc, failed = 0, ret = -2, opts = 0;
+  if (p->n - p->pos >= 7 && strncasecmp(p->s + p->pos, "RETURN ", 7) == 0) {
+    p->pos += 7;
+    if ((opts = search_return_options(p)) < 0) return 0;
+    if (opts & RET_SAVE) { p->err = "SAVE is not offered with SORT"; return 0; }
+  }
   if (!parse_criteria(p, c, &nc) || !imap_sp(p)) return 0;
   if ((n = select_msgs(mb, p, &sel, &rc)) < 0) return rc;
   if (rc < 0) failed = 1;
@@ -204,12 +235,15 @@ int sort_command(mbox *mb, imap_parser *p, int uid)
   cmp_nc = nc;
   cmp_arena = arena.s;
   if (n > 1) qsort(ord, (size_t)n, sizeof *ord, cmp_sel);
-  out_puts("* SORT");
-  for (i = 0; i < (size_t)n; i++) {
-    size_t m = sel[ord[i]];
-    out_printf(" %u", uid ? (unsigned)mb->m[m].uid : (unsigned)(m + 1));
+  if (opts) esort(mb, sel, ord, (size_t)n, uid, opts, tag, taglen);
+  else {
+    out_puts("* SORT");
+    for (i = 0; i < (size_t)n; i++) {
+      size_t m = sel[ord[i]];
+      out_printf(" %u", uid ? (unsigned)mb->m[m].uid : (unsigned)(m + 1));
+    }
+    out_puts("\r\n");
   }
-  out_puts("\r\n");
   ret = failed ? -1 : 1;
   goto done;
 oom:

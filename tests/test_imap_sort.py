@@ -240,7 +240,7 @@ class Sort(Base):
         self.fill()
         s = self.session()
         typ, caps = s.capability()
-        for c in (b"SORT", b"SORT=DISPLAY", b"THREAD=REFERENCES", b"THREAD=ORDEREDSUBJECT", b"ESEARCH", b"SEARCHRES"):
+        for c in (b"SORT", b"SORT=DISPLAY", b"ESORT", b"THREAD=REFERENCES", b"THREAD=ORDEREDSUBJECT", b"ESEARCH", b"SEARCHRES"):
             self.assertIn(c, caps[0].split())
         # base subjects: beta, alpha, beta (encoded), alpha ([list] Fwd: .. (fwd)), gamma
         self.assertEqual(self.sort(s, "(SUBJECT)"), [2, 4, 1, 3, 5])
@@ -260,6 +260,13 @@ class Sort(Base):
         self.assertEqual(self.sort(s, "(TO)"), [1, 2, 3, 4, 5])
         self.assertEqual(self.sort(s, "(DISPLAYTO)"), [2, 3, 4, 5, 1])   # "you@..." before "émile"
         self.assertEqual(self.sort(s, "(SUBJECT)", search="NOT SUBJECT gamma", charset="US-ASCII"), [2, 4, 1, 3])
+        # ESORT: MIN and MAX in the sort order, ALL in the sort order
+        st, u, tag = self.raw(s, "SORT RETURN (MIN MAX COUNT ALL) (SUBJECT) UTF-8 ALL")
+        self.assertEqual(u, [b'* ESEARCH (TAG "' + tag + b'") MIN 2 MAX 5 ALL 2,4,1,3,5 COUNT 5'])
+        st, u, tag = self.raw(s, "UID SORT RETURN (ALL) (TO) UTF-8 ALL")
+        self.assertEqual(u, [b'* ESEARCH (TAG "' + tag + b'") UID ALL 1:5'])
+        st, u, tag = self.raw(s, "SORT RETURN (COUNT) (TO) UTF-8 SUBJECT nothing")
+        self.assertEqual(u, [b'* ESEARCH (TAG "' + tag + b'") COUNT 0'])
         # UID SORT after an expunge
         s.store("2", "+FLAGS", "(\\Deleted)")
         s.expunge()
