@@ -112,6 +112,7 @@ typedef struct tctx {
   long *hash;              /* message id -> container */
   size_t hsize;            /* power of two */
   long root;               /* the virtual root: its children are the root set */
+  size_t per;              /* ids taken from one message's references */
 } tctx;
 
 /* The next "<id>" of a field value at *pos: 1 with id and len, else 0. */
@@ -218,7 +219,7 @@ static int step1(tctx *t)
   for (i = 0; i < t->n; i++) {
     const thread_msg *m = &t->m[i];
     const char *refs = count_ids(m->refs) ? m->refs : m->inreplyto, *id;
-    size_t pos = 0, len, total = count_ids(refs), skip = total > THREAD_REFS_MAX ? total - THREAD_REFS_MAX : 0, k = 0;
+    size_t pos = 0, len, total = count_ids(refs), skip = total > t->per ? total - t->per : 0, k = 0;
     long mc = -1, prev = -1, c;
     int found;
     if (m->msgid && next_id(m->msgid, &pos, &id, &len)) {
@@ -441,10 +442,12 @@ int thread_references(const thread_msg *m, size_t n, sa *out)
   if (!n) return 1;
   t.m = m;
   t.n = n;
+  t.per = THREAD_REFS_MAX;
+  while (t.per > 1 && (!size_mul(n, t.per + 1, &cap) || cap > (size_t)THREAD_IDS_MAX)) t.per /= 2;
   for (i = 0; i < n; i++) {
     size_t r = count_ids(m[i].refs);
     if (!r) r = count_ids(m[i].inreplyto);
-    ids += 1 + (r > THREAD_REFS_MAX ? THREAD_REFS_MAX : r);
+    ids += 1 + (r > t.per ? t.per : r);
   }
   /* every id, a dummy per message for step 5, the root */
   if (!size_add(ids, n, &cap) || !size_add(cap, 1, &cap)) return 0;

@@ -1,8 +1,10 @@
 /* thread.h: THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256 section
  * 3) over what the caller gathered of each message.  Pure: no I/O; memory
  * in proportion to the messages and their references (at most
- * THREAD_REFS_MAX per message), no recursion (explicit stacks), ancestor
- * walks bounded by THREAD_DEPTH_MAX. */
+ * THREAD_REFS_MAX per message, fewer when the messages would need more than
+ * THREAD_IDS_MAX: the last references, the ones that name the parent, are
+ * kept), no recursion (explicit stacks), ancestor walks bounded by
+ * THREAD_DEPTH_MAX. */
 #ifndef YUBIN_IMAPD_THREAD_H
 #define YUBIN_IMAPD_THREAD_H
 #include <stddef.h>
@@ -12,6 +14,7 @@
 #include "sa.h"
 
 #define THREAD_REFS_MAX 128     /* message ids taken from one References (the last ones) */
+#define THREAD_IDS_MAX (1L << 20)  /* ids in all; past it fewer are taken from each References */
 #define THREAD_DEPTH_MAX 1024   /* a link deeper than this is not made */
 #define THREAD_ID_MAX 998       /* a message id longer than this is ignored */
 
