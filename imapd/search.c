@@ -22,7 +22,7 @@
 #define SEARCH_DEPTH_MAX 32
 #define SEARCH_NEEDLES_MAX 16       /* folded search strings kept per command */
 #define SEARCH_PARTS_MAX 256        /* MIME parts of one message searched */
-#define SEARCH_TEXT_MAX ((size_t)64 << 20)  /* decoded text of one message */
+#define SEARCH_TEXT_MAX ((size_t)16 << 20)  /* decoded text of one message searched */
 
 typedef struct needle {
   size_t pos, end;     /* where the string was in the command */
@@ -184,19 +184,21 @@ static int load_text(ctx *c)
   c->head.len = c->body.len = 0;
   if (!fetch_load(c->mb, c->i, &buf, &len, &hl)) return 0;
   if (!mime_parse(&mm, buf, len, parts, SEARCH_PARTS_MAX)) return 0;
-  if (!fold_header(c, buf, hl, &c->head)) return 0;
+  if (!fold_header(c, buf, hl, &c->head) && errno != ERANGE) return 0;
   for (k = 0; k < mm.count; k++) {
     const mime_part *pt = &parts[k];
+    /* text past SEARCH_TEXT_MAX (ERANGE) is not searched */
     if (k && pt->parent >= 0 && parts[pt->parent].is_message &&
-        !fold_header(c, pt->header.s, pt->header.len, &c->body))
+        !fold_header(c, pt->header.s, pt->header.len, &c->body) && errno != ERANGE)
       return 0;
     if (pt->is_multipart || pt->is_message || pt->first_child >= 0) continue;
     if (!(pt->type_default || mime_is(pt->type, "text"))) {
       /* other parts as they are (a name in a base64 attachment is not found) */
-      if (!utf8_fold(pt->body.s, pt->body.len, &c->body) || !sa_catc(&c->body, '\n')) return 0;
+      if ((!utf8_fold(pt->body.s, pt->body.len, &c->body) || !sa_catc(&c->body, '\n')) && errno != ERANGE)
+        return 0;
       continue;
     }
-    if (!text_part(c, pt, &c->body)) return 0;
+    if (!text_part(c, pt, &c->body) && errno != ERANGE) return 0;
   }
   c->text_for = (long)c->i;
   return 1;

@@ -1,23 +1,20 @@
 /* RFC 2047 encoded words and charset conversion to UTF-8 (rfc2047.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <iconv.h>
 #include <string.h>
 #include <strings.h>
 
 #include "rfc2047.h"
 
-static int out_room(const sa *out, size_t add)
+/* Appends, keeping out->len at most max. */
+static int put(sa *out, const char *s, size_t n, size_t max)
 {
-  if (add > RFC2047_OUT_MAX || out->len > RFC2047_OUT_MAX - add) { errno = ERANGE; return 0; }
-  return 1;
+  if (n > max || out->len > max - n) { errno = ERANGE; return 0; }
+  return sa_catb(out, s, n);
 }
 
-static int put(sa *out, const char *s, size_t n)
-{
-  return out_room(out, n) && sa_catb(out, s, n);
-}
-
-static int put_cp(sa *out, unsigned cp)
+static int put_cp(sa *out, unsigned cp, size_t max)
 {
   char b[4];
   size_t n;
@@ -30,7 +27,7 @@ static int put_cp(sa *out, unsigned cp)
     b[0] = (char)(0xf0 | cp >> 18); b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
     b[2] = (char)(0x80 | ((cp >> 6) & 0x3f)); b[3] = (char)(0x80 | (cp & 0x3f)); n = 4;
   }
-  return put(out, b, n);
+  return put(out, b, n, max);
 }
 
 /* Length of the valid UTF-8 sequence at s (n > 0 octets left), or 0. */
@@ -55,23 +52,23 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 }
 
 /* UTF-8 (or US-ASCII) copied, each invalid octet replaced by U+FFFD. */
-static int from_utf8(const char *s, size_t n, sa *out)
+static int from_utf8(const char *s, size_t n, sa *out, size_t max)
 {
   size_t i = 0, k;
   while (i < n) {
     k = utf8_seq((const unsigned char *)s + i, n - i);
-    if (!k) { if (!put_cp(out, 0xfffd)) return 0; i++; continue; }
-    if (!put(out, s + i, k)) return 0;
+    if (!k) { if (!put_cp(out, 0xfffd, max)) return 0; i++; continue; }
+    if (!put(out, s + i, k, max)) return 0;
     i += k;
   }
   return 1;
 }
 
-static int from_latin1(const char *s, size_t n, sa *out)
+static int from_latin1(const char *s, size_t n, sa *out, size_t max)
 {
   size_t i;
   for (i = 0; i < n; i++)
-    if (!put_cp(out, (unsigned char)s[i])) return 0;
+    if (!put_cp(out, (unsigned char)s[i], max)) return 0;
   return 1;
 }
 
@@ -88,7 +85,7 @@ static int name_is(const char *name, const char *const *list)
 static char cached_name[RFC2047_CHARSET_MAX + 1];
 static iconv_t cached_cd = (iconv_t)-1;
 
-static int via_iconv(const char *name, const char *s, size_t n, sa *out)
+static int via_iconv(const char *name, const char *s, size_t n, sa *out, size_t max)
 {
   char buf[1024];
   char *in = (char *)s, *o;
@@ -105,20 +102,20 @@ static int via_iconv(const char *name, const char *s, size_t n, sa *out)
     o = buf;
     oleft = sizeof buf;
     r = iconv(cached_cd, inleft ? &in : 0, &inleft, &o, &oleft);
-    if (!put(out, buf, sizeof buf - oleft)) return 0;
+    if (!put(out, buf, sizeof buf - oleft, max)) return 0;
     if (r != (size_t)-1) {
       if (inleft) continue;
       /* the final shift sequence, for stateful charsets */
       o = buf;
       oleft = sizeof buf;
       if (iconv(cached_cd, 0, 0, &o, &oleft) == (size_t)-1) { errno = EINVAL; return 0; }
-      return put(out, buf, sizeof buf - oleft);
+      return put(out, buf, sizeof buf - oleft, max);
     }
     if (errno != E2BIG) { errno = EINVAL; return 0; }
   }
 }
 
-int rfc2047_to_utf8(const char *cs, size_t cslen, const char *s, size_t n, sa *out)
+static int to_utf8(const char *cs, size_t cslen, const char *s, size_t n, sa *out, size_t max)
 {
   static const char *const utf8[] = { "UTF-8", "UTF8", "US-ASCII", "ASCII", "ANSI_X3.4-1968", "us", 0 };
   static const char *const latin1[] = { "ISO-8859-1", "ISO8859-1", "ISO_8859-1", "LATIN1", "L1", 0 };
@@ -135,15 +132,20 @@ int rfc2047_to_utf8(const char *cs, size_t cslen, const char *s, size_t n, sa *o
     name[i] = c;
   }
   name[len] = 0;
-  if (name_is(name, utf8)) ok = from_utf8(s, n, out);
-  else if (name_is(name, latin1)) ok = from_latin1(s, n, out);
-  else ok = via_iconv(name, s, n, out);
+  if (name_is(name, utf8)) ok = from_utf8(s, n, out, max);
+  else if (name_is(name, latin1)) ok = from_latin1(s, n, out, max);
+  else ok = via_iconv(name, s, n, out, max);
   if (!ok) {
     int e = errno;
     out->len = keep;
     errno = e;
   }
   return ok;
+}
+
+int rfc2047_to_utf8(const char *cs, size_t cslen, const char *s, size_t n, sa *out)
+{
+  return to_utf8(cs, cslen, s, n, out, SIZE_MAX);
 }
 
 static int hexval(char c)
@@ -176,7 +178,7 @@ static int decode_payload(char enc, const char *t, size_t n, sa *out)
         c = (char)(hexval(t[i + 1]) << 4 | hexval(t[i + 2]));
         i += 2;
       }
-      if (!put(out, &c, 1)) return 0;
+      if (!put(out, &c, 1, RFC2047_OUT_MAX)) return 0;
     }
     return 1;
   }
@@ -194,7 +196,7 @@ static int decode_payload(char enc, const char *t, size_t n, sa *out)
       if (bits >= 8) {
         bits -= 8;
         c = (char)(acc >> bits);
-        if (!put(out, &c, 1)) return 0;
+        if (!put(out, &c, 1, RFC2047_OUT_MAX)) return 0;
       }
     }
     return 1;
@@ -243,9 +245,9 @@ static int all_ws(const char *s, size_t n)
 
 static int flush_run(const word *run, size_t start, size_t end, const sa *octets, const char *s, sa *out)
 {
-  if (rfc2047_to_utf8(run->cs, run->cslen, octets->s ? octets->s : "", octets->len, out)) return 1;
+  if (to_utf8(run->cs, run->cslen, octets->s ? octets->s : "", octets->len, out, RFC2047_OUT_MAX)) return 1;
   if (errno != EINVAL) return 0;
-  return put(out, s + start, end - start);   /* does not convert: left as written */
+  return put(out, s + start, end - start, RFC2047_OUT_MAX);   /* does not convert: left as written */
 }
 
 int rfc2047_decode(const char *s, size_t n, sa *out)
@@ -291,8 +293,8 @@ int rfc2047_decode(const char *s, size_t n, sa *out)
       }
       if (have_run) {
         if (!flush_run(&run, run_start, run_end, &octets, s, out)) { sa_free(&one); goto done; }
-        if (!all_ws(s + lit, pos - lit) && !put(out, s + lit, pos - lit)) { sa_free(&one); goto done; }
-      } else if (!put(out, s + lit, pos - lit)) {
+        if (!all_ws(s + lit, pos - lit) && !put(out, s + lit, pos - lit, RFC2047_OUT_MAX)) { sa_free(&one); goto done; }
+      } else if (!put(out, s + lit, pos - lit, RFC2047_OUT_MAX)) {
         sa_free(&one);
         goto done;
       }
@@ -306,7 +308,7 @@ int rfc2047_decode(const char *s, size_t n, sa *out)
     }
   }
   if (have_run && !flush_run(&run, run_start, run_end, &octets, s, out)) goto done;
-  if (!put(out, s + lit, n - lit)) goto done;
+  if (!put(out, s + lit, n - lit, RFC2047_OUT_MAX)) goto done;
   ok = 1;
 done:
   {

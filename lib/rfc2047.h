@@ -26,7 +26,8 @@ int rfc2047_decode(const char *s, size_t n, sa *out);
 /* Converts s (n octets) from the charset named cs (cslen octets, any ASCII
  * case, an RFC 2231 "*language" suffix ignored) to UTF-8, appended to out.
  * Returns 1; 0 with errno EINVAL for an unknown charset or input that does
- * not convert (out is then as it was), ERANGE or ENOMEM. */
+ * not convert (out is then as it was), ERANGE (past out's cap) or ENOMEM.
+ * Unlike rfc2047_decode, not limited to RFC2047_OUT_MAX: for whole bodies. */
 int rfc2047_to_utf8(const char *cs, size_t cslen, const char *s, size_t n, sa *out);
 
 #endif

@@ -88,6 +88,20 @@ TEST(to_utf8)
   out.len = 0;
   CHECK(!rfc2047_to_utf8("no-such-charset", 15, "a", 1, &out) && errno == EINVAL && out.len == 0);
   CHECK(!rfc2047_to_utf8("", 0, "a", 1, &out) && errno == EINVAL);
+  {
+    /* whole bodies are not held to the limit of header values */
+    size_t n = RFC2047_OUT_MAX + 100;
+    char *big = malloc(n);
+    CHECK(big != 0);
+    if (big) {
+      memset(big, '\xe9', n);
+      out.len = 0;
+      CHECK(rfc2047_to_utf8("iso-8859-1", 10, big, n, &out) && out.len == 2 * n);
+      out.len = 0;
+      CHECK(rfc2047_to_utf8("iso-8859-15", 11, big, n, &out) && out.len == 2 * n);
+      free(big);
+    }
+  }
   sa_free(&out);
 }
 
