@@ -418,7 +418,7 @@ int search_match(mbox *mb, imap_parser *p, unsigned char *hit)
   c.head.cap = c.body.cap = SEARCH_TEXT_MAX;
   if (!mb->n) {
     /* the syntax is checked even in an empty mailbox */
-    mbox_msg dummy = { 0, 0, 0, 0 };
+    mbox_msg dummy = { 0 };
     mbox one = *mb;
     one.m = &dummy;
     one.n = 1;
