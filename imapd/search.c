@@ -21,6 +21,7 @@
 
 #define SEARCH_DEPTH_MAX 32
 #define SEARCH_NEEDLES_MAX 16       /* folded search strings kept per command */
+#define SEARCH_SETS_MAX 4           /* resolved sequence sets kept per command */
 #define SEARCH_PARTS_MAX 256        /* MIME parts of one message searched */
 #define SEARCH_TEXT_MAX ((size_t)16 << 20)  /* decoded text of one message searched */
 
@@ -28,6 +29,12 @@ typedef struct needle {
   size_t pos, end;     /* where the string was in the command */
   sa folded;
 } needle;
+
+typedef struct keptset {
+  size_t pos, end;     /* where the set was in the command */
+  int searchres;
+  imap_seqset set;     /* resolved; ranges malloc'd */
+} keptset;
 
 typedef struct ctx {
   mbox *mb;
@@ -37,6 +44,8 @@ typedef struct ctx {
   imap_range *ranges;
   needle nd[SEARCH_NEEDLES_MAX];
   size_t nnd;
+  keptset ks[SEARCH_SETS_MAX];
+  size_t nks;
   sa tmp;              /* one needle beyond the table */
   sa val, dec, fold;   /* a header value, decoded, folded */
   long text_for;       /* the message whose text is in head/body, or -1 */
@@ -285,10 +294,31 @@ static int set_key(imap_parser *p, ctx *c, int uid)
 {
   imap_seqset set = { c->ranges, IMAP_SEQSET_MAX, 0, 0 };
   const mbox_msg *m = &c->mb->m[c->i];
+  size_t k, start = p->pos;
+  keptset *ks;
+  imap_range *copy;
+  /* parsed and resolved once per command, not once per message */
+  for (k = 0; k < c->nks; k++)
+    if (c->ks[k].pos == start) {
+      p->pos = c->ks[k].end;
+      if (c->ks[k].searchres) return saved_has(m->uid);
+      return imap_seqset_has(&c->ks[k].set, uid ? m->uid : (uint32_t)(c->i + 1));
+    }
   if (!imap_seqset_parse(p, &set)) return -1;
   if (c->dry) return 0;
+  if (!set.searchres)
+    imap_seqset_resolve(&set, uid ? (c->mb->n ? c->mb->m[c->mb->n - 1].uid : 0) : (uint32_t)c->mb->n);
+  copy = 0;
+  if (c->nks < SEARCH_SETS_MAX && (set.searchres || !set.n || (copy = malloc(set.n * sizeof *copy)))) {
+    ks = &c->ks[c->nks++];
+    ks->pos = start;
+    ks->end = p->pos;
+    ks->searchres = set.searchres;
+    ks->set = set;
+    ks->set.r = copy;
+    if (copy) memcpy(copy, set.r, set.n * sizeof *copy);
+  }
   if (set.searchres) return saved_has(m->uid);
-  imap_seqset_resolve(&set, uid ? (c->mb->n ? c->mb->m[c->mb->n - 1].uid : 0) : (uint32_t)c->mb->n);
   return imap_seqset_has(&set, uid ? m->uid : (uint32_t)(c->i + 1));
 }
 
@@ -386,6 +416,7 @@ static void ctx_free(ctx *c)
 {
   size_t k;
   for (k = 0; k < c->nnd; k++) sa_free(&c->nd[k].folded);
+  for (k = 0; k < c->nks; k++) free(c->ks[k].set.r);
   sa_free(&c->tmp);
   sa_free(&c->val);
   sa_free(&c->dec);
