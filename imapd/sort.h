@@ -11,7 +11,7 @@
 #include "mailbox.h"
 
 #define SORT_KEYS_MAX 16          /* sort criteria in one command */
-#define SORT_REFS_KEEP 4096       /* octets kept of the end of a References field */
+#define SORT_REFS_KEEP 1024       /* octets kept of the end of a References field */
 
 int sort_command(mbox *mb, imap_parser *p, int uid, const char *tag, size_t taglen);
 int thread_command(mbox *mb, imap_parser *p, int uid);

@@ -95,13 +95,16 @@ done:
 
 /* ---- REFERENCES ------------------------------------------------------------ */
 
+/* Indexes are 32 bits: containers number at most MBOX_MESSAGES_MAX twice
+ * plus THREAD_IDS_MAX; small entries keep a large folder's threading in a
+ * few megabytes. */
 typedef struct cont {
-  long msg;                /* index in m, or -1 for a dummy */
-  long parent, child, next;
   const char *id;          /* message id (in the caller's strings), or NULL */
-  size_t idlen;
   time_t date;             /* sort key: the message's, or a dummy's first child's */
-  long seq;
+  int32_t msg;             /* index in m, or -1 for a dummy */
+  int32_t parent, child, next;
+  int32_t seq;
+  uint32_t idlen;
 } cont;
 
 typedef struct tctx {
@@ -109,7 +112,7 @@ typedef struct tctx {
   size_t n;
   cont *c;
   size_t nc, cap;
-  long *hash;              /* message id -> container */
+  int32_t *hash;           /* message id -> container */
   size_t hsize;            /* power of two */
   long root;               /* the virtual root: its children are the root set */
   size_t per;              /* ids taken from one message's references */
@@ -159,12 +162,12 @@ static long new_cont(tctx *t, long msg)
   cont *c;
   if (t->nc == t->cap) { errno = ENOMEM; return -1; }   /* sized in advance: cannot happen */
   c = &t->c[t->nc];
-  c->msg = msg;
+  c->msg = (int32_t)msg;
   c->parent = c->child = c->next = -1;
   c->id = 0;
   c->idlen = 0;
   c->date = 0;
-  c->seq = msg;
+  c->seq = (int32_t)msg;
   return (long)t->nc++;
 }
 
@@ -181,8 +184,8 @@ static long find_id(tctx *t, const char *id, size_t len, int *found)
   *found = 0;
   if ((k = new_cont(t, -1)) < 0) return -1;
   t->c[k].id = id;
-  t->c[k].idlen = len;
-  t->hash[h] = k;
+  t->c[k].idlen = (uint32_t)len;
+  t->hash[h] = (int32_t)k;
   return k;
 }
 
@@ -198,7 +201,8 @@ static int would_loop(const tctx *t, long p, long c)
 
 static void unlink_child(tctx *t, long c)
 {
-  long p = t->c[c].parent, *at;
+  long p = t->c[c].parent;
+  int32_t *at;
   if (p < 0) return;
   for (at = &t->c[p].child; *at >= 0; at = &t->c[*at].next)
     if (*at == c) { *at = t->c[c].next; break; }
@@ -225,7 +229,7 @@ static int step1(tctx *t)
     if (m->msgid && next_id(m->msgid, &pos, &id, &len)) {
       if ((mc = find_id(t, id, len, &found)) < 0) return 0;
       if (t->c[mc].msg >= 0) mc = -1;       /* a duplicate id: a container of its own */
-      else { t->c[mc].msg = (long)i; t->c[mc].seq = (long)i; }
+      else { t->c[mc].msg = (int32_t)i; t->c[mc].seq = (int32_t)i; }
     }
     if (mc < 0 && (mc = new_cont(t, (long)i)) < 0) return 0;
     /* (A) the references, each the parent of the next */
@@ -451,9 +455,10 @@ int thread_references(const thread_msg *m, size_t n, sa *out)
   }
   /* every id, a dummy per message for step 5, the root */
   if (!size_add(ids, n, &cap) || !size_add(cap, 1, &cap)) return 0;
+  if (cap > INT32_MAX) { errno = ERANGE; return 0; }
   t.cap = cap;
   t.hsize = 1;
-  while (t.hsize < ids * 2) t.hsize <<= 1;
+  while (t.hsize <= ids + ids / 2) t.hsize <<= 1;    /* at most two thirds full */
   if (!(t.c = calloc(cap, sizeof *t.c)) || !(t.hash = malloc(t.hsize * sizeof *t.hash)) ||
       !(buf = calloc(cap, sizeof *buf))) {
     errno = ENOMEM;
