@@ -138,6 +138,17 @@ class Search(Base):
         self.assertIn(b"BADCHARSET", data[0])
         s.logout()
 
+    def test_raw_utf8_header(self):
+        # an 8-bit UTF-8 header (SMTPUTF8 mail) needs no decoding, only folding
+        self.deliver("Subject: Ärger mit Öl\nFrom: Jörg <j@example.de>\n\nhallo\n".encode())
+        self.deliver(msg("other"))
+        s = self.session()
+        self.assertEqual(self.search(s, "CHARSET", "UTF-8", "SUBJECT", '"ärger MIT öl"'.encode()), [1])
+        self.assertEqual(self.search(s, "CHARSET", "UTF-8", "FROM", '"JÖRG"'.encode()), [1])
+        typ, data = s.sort("(SUBJECT)", "UTF-8", "ALL")
+        self.assertEqual(data, [b"2 1"])                # "other" before "ärger" (code point order)
+        s.logout()
+
     def test_sent_dates(self):
         self.fill()
         s = self.session()
