@@ -142,7 +142,12 @@ static int has(const sa *hay, const sa *n)
 static int fold_value(ctx *c, const char *s, size_t n)
 {
   c->fold.len = 0;
-  if (!rfc2047_decode(s, n, &c->dec)) return 0;
+  if (!rfc2047_decode(s, n, &c->dec)) {
+    /* a value whose decoding passes RFC2047_OUT_MAX is compared as written,
+     * rather than failing the whole SEARCH */
+    if (errno != ERANGE) return 0;
+    return utf8_fold(s, n, &c->fold);
+  }
   return utf8_fold(c->dec.s ? c->dec.s : "", c->dec.len, &c->fold);
 }
 

@@ -90,7 +90,8 @@ static int address_key(const char *v, size_t n, int display, sa *arena)
     if (f[2] && !pick[2]) memcpy(pick, f, sizeof pick);             /* something without a domain */
   }
   if (display && pick[0] && *pick[0]) {
-    if (!rfc2047_decode(pick[0], strlen(pick[0]), &dec)) goto done;
+    size_t dn = strlen(pick[0]);
+    if (!rfc2047_decode(pick[0], dn < SUBJECT_BASE_IN_MAX ? dn : SUBJECT_BASE_IN_MAX, &dec)) goto done;
   } else if (display && pick[2]) {
     if (!sa_cats(&dec, pick[2]) || (pick[3] && (!sa_catc(&dec, '@') || !sa_cats(&dec, pick[3])))) goto done;
   } else if (pick[2]) {

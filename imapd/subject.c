@@ -46,6 +46,7 @@ int subject_base(const char *s, size_t n, sa *out, int *reply)
   int changed, marker;
   *reply = 0;
   out->len = 0;
+  if (n > SUBJECT_BASE_IN_MAX) n = SUBJECT_BASE_IN_MAX;
   if (!rfc2047_decode(s, n, &dec) || !sa_ready(&fold, dec.len + 1) ||
       !utf8_fold(dec.s ? dec.s : "", dec.len, &fold)) {
     sa_free(&dec);

@@ -10,7 +10,9 @@
  * are decoded here) into out (replaced): UTF-8, case-folded, white space
  * runs made one space.  *reply is set to 1 when a reply or forward marker
  * ("Re:", "Fwd:", "(fwd)", "[fwd: ...]") was removed, else 0.  Returns 1,
- * or 0 with errno. */
+ * or 0 with errno.  Only the first SUBJECT_BASE_IN_MAX octets count: a longer
+ * (hostile) value must not fail a whole SORT or THREAD. */
+#define SUBJECT_BASE_IN_MAX ((size_t)64 << 10)   /* octets of a value looked at */
 int subject_base(const char *s, size_t n, sa *out, int *reply);
 
 #endif

@@ -166,7 +166,8 @@ static int b64val(char c)
   return -1;
 }
 
-/* The payload of a word, decoded, appended to out.  0 if malformed. */
+/* The payload of a word, decoded, appended to out.  0 if malformed (EINVAL;
+ * the callers tell it from ERANGE), or past RFC2047_OUT_MAX (ERANGE). */
 static int decode_payload(char enc, const char *t, size_t n, sa *out)
 {
   size_t i;
@@ -187,10 +188,10 @@ static int decode_payload(char enc, const char *t, size_t n, sa *out)
     int bits = 0, v;
     size_t data = n;
     while (data && t[data - 1] == '=') data--;
-    if (n - data > 2 || data % 4 == 1) return 0;
+    if (n - data > 2 || data % 4 == 1) { errno = EINVAL; return 0; }   /* malformed, not an error */
     for (i = 0; i < data; i++) {
       char c;
-      if ((v = b64val(t[i])) < 0) return 0;
+      if ((v = b64val(t[i])) < 0) { errno = EINVAL; return 0; }
       acc = (acc << 6 | (unsigned)v) & 0xffffff;
       bits += 6;
       if (bits >= 8) {

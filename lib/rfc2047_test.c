@@ -64,6 +64,11 @@ TEST(left_as_written)
   CHECK_STR(dec("=?UTF-8//TRANSLIT?q?a?="), "=?UTF-8//TRANSLIT?q?a?=");
   CHECK_STR(dec("plain text, 8-bit \xe9 too"), "plain text, 8-bit \xe9 too");
   CHECK_STR(dec(""), "");
+  /* a malformed word is not mistaken for an error left in errno by an earlier call */
+  errno = ERANGE;
+  CHECK_STR(dec("=?utf-8?B?!!!?= x"), "=?utf-8?B?!!!?= x");
+  errno = ERANGE;
+  CHECK_STR(dec("=?utf-8?q?a?= =?utf-8?B?w?= x"), "a =?utf-8?B?w?= x");
   /* a bad word between two good ones keeps its white space */
   CHECK_STR(dec("=?utf-8?q?a?= =?x?q?b?= =?utf-8?q?c?="), "a =?x?q?b?= c");
 }

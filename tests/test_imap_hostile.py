@@ -56,6 +56,18 @@ def broken_base64():
             b"--q\nContent-Type: message/rfc822\n\nContent-Type: multipart/mixed; boundary=\"\"\n\n--\n--q--\n")
 
 
+def references_storm():
+    ids = b" ".join(b"<r%d@x>" % i for i in range(100000))
+    return (b"From: x@example.org\nSubject: =?utf-8?B?!!!?= =?x-unknown?Q?=FF=?= Re: Re: Fwd: loop\n"
+            b"Message-ID: <loop-a@x>\nIn-Reply-To: <loop-b@x>\nReferences: " + ids + b" <loop-a@x>\n\nbody\n")
+
+
+def references_loop():
+    return (b"From: =?utf-8?Q?" + b"=C3=A9" * 20000 + b"?= <y@example.org>\nSubject: "
+            + b"=?utf-8?B?w6k=?= " * 10000 + b"\nMessage-ID: <loop-b@x>\nReferences: <loop-a@x>\n"
+            b"Date: Mon, 99 Foo 99999 99:99:99 +9999\n\nbody\n")
+
+
 def huge(size):
     line = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\n"
     head = (HDR % b"huge" + b"Content-Type: multipart/mixed; boundary=h\n\n--h\n\ntext\n--h\n"
@@ -120,7 +132,8 @@ class Hostile(unittest.TestCase):
         msgs = [("nested", nested(10000)), ("parts", many_parts(100000)),
                 ("endless", endless_boundary()), ("longline", long_header_line()),
                 ("fields", many_fields(100000)), ("nul", nul_bytes()), ("garbage", garbage()),
-                ("b64", broken_base64())]
+                ("b64", broken_base64()), ("refs", references_storm()), ("loop", references_loop()),
+                ("bigfrom", b"From: =?utf-8?B?" + b"w6nDqcOp" * 200000 + b"?=\n <a@b>\nSubject: big from\n\nb\n")]
         for name, data in msgs:
             self.put(name, data)
         m = self.session()
@@ -150,6 +163,32 @@ class Hostile(unittest.TestCase):
         self.assertEqual(u, [b"* SEARCH\r\n"])
         tag, u = raw(m, "SEARCH HEADER X-F99999 v99999")
         self.assertEqual(u, [b"* SEARCH 5\r\n"])
+        tag, u = raw(m, "SEARCH SUBJECT \"long aaaa\"")      # a 1 MB value: compared, not a failure
+        self.assertEqual(u, [b"* SEARCH 4\r\n"], tag)
+        tag, u = raw(m, "SEARCH FROM a@b")
+        self.assertEqual(u, [b"* SEARCH %d\r\n" % len(msgs)], tag)
+        c = caps(m)
+        n = len(msgs)
+        if "SORT" in c:
+            for keys in ("(SUBJECT)", "(REVERSE DATE)", "(FROM TO CC)", "(ARRIVAL SIZE)", "(DISPLAYFROM)"):
+                tag, u = raw(m, "SORT %s UTF-8 ALL" % keys, timeout=120)
+                self.assertEqual(tag.split()[1], b"OK", (keys, tag))
+                self.assertEqual(sorted(int(x) for x in u[0].split()[2:]), list(range(1, n + 1)), keys)
+            tag, u = raw(m, "SORT (SUBJECT) UTF-8 " + "(" * 10000 + "ALL" + ")" * 10000)
+            self.assertRegex(tag, rb"^\S+ (BAD|NO) ")
+            tag, u = raw(m, "SORT (NOSUCHKEY) UTF-8 ALL")
+            self.assertRegex(tag, rb"^\S+ BAD ")
+        if "THREAD=REFERENCES" in c:
+            for alg in ("REFERENCES", "ORDEREDSUBJECT"):
+                tag, u = raw(m, "THREAD %s UTF-8 ALL" % alg, timeout=120)
+                self.assertEqual(tag.split()[1], b"OK", (alg, tag))
+                self.assertEqual(sorted(int(x) for x in re.findall(rb"\d+", u[0])), list(range(1, n + 1)))
+        if "ESEARCH" in c:
+            tag, u = raw(m, "SEARCH RETURN (MIN MAX COUNT ALL) SUBJECT loop")
+            self.assertEqual(tag.split()[1], b"OK", tag)
+            self.assertIn(b"COUNT 1", u[0])
+            tag, u = raw(m, "SEARCH RETURN (" + "MIN " * 10000 + "MAX) ALL")
+            self.assertRegex(tag, rb"^\S+ (OK|BAD) ")
         self.still_works(m)
         m.logout()
 
