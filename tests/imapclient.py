@@ -112,7 +112,7 @@ def san_errors(inst):
     out = []
     for name in ("imapd", "imapsd"):
         log = inst.log(name)
-        for needle in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+        for needle in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer", "result=signal"):
             if needle in log:
                 i = log.index(needle)
                 out.append("%s: %s" % (name, log[max(0, i - 200):i + 1500]))

@@ -325,12 +325,13 @@ class Clients(unittest.TestCase):
             f.write('#!/bin/sh\nexec cat > "$(mktemp -p %s msg.XXXXXX)"\n' % out)
         os.chmod(mda, 0o755)
 
-        def run(*opts):
+        def run(*opts, imaps=False):
             rc = os.path.join(work, "fetchmailrc")
             with open(rc, "w") as f:
                 f.write('set no syslog\npoll 127.0.0.1 service %d protocol IMAP auth password\n'
-                        '  user "%s" password "%s"\n  sslproto "TLS1.2+" no sslcertck\n'
-                        '  mda "%s"\n  %s\n' % (imap_port(self.inst), addr, pw, mda, " ".join(opts)))
+                        '  user "%s" password "%s"\n  %s sslproto "TLS1.2+" no sslcertck\n'
+                        '  mda "%s"\n  %s\n' % (imaps_port(self.inst) if imaps else imap_port(self.inst),
+                                                addr, pw, "ssl" if imaps else "", mda, " ".join(opts)))
             os.chmod(rc, 0o600)
             env = dict(os.environ, HOME=work, FETCHMAILHOME=work)
             p = subprocess.run(["fetchmail", "-f", rc, "--nosyslog", "-v"], env=env,
@@ -347,13 +348,16 @@ class Clients(unittest.TestCase):
 
         p = run("keep")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("IMAP> A0001 STARTTLS", p.stdout + p.stderr)
+        self.assertIn("SSL/TLS: using protocol", p.stdout + p.stderr)
         self.assertEqual(fetched(), ["fm one", "fm two"])
         m = starttls_session(self.inst, addr, pw)
         m.select("INBOX", readonly=True)
         typ, data = m.search(None, "SEEN")
         self.assertEqual(len(data[0].split()), 2)    # kept, and marked read
         m.logout()
-        p = run("keep")                              # nothing new: nothing fetched
+        p = run("keep", imaps=True)                  # nothing new (over imaps): nothing fetched
+        self.assertIn("SSL/TLS: using protocol", p.stdout + p.stderr)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertEqual(len(os.listdir(out)), 2)
         deliver(self.inst, addr, (PLAIN % (addr, "fm three", "m3", "three")).encode())

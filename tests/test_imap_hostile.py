@@ -258,6 +258,28 @@ class Hostile(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.maildir, ".Injected")))
         self.still_works()
 
+    def test_login_stage_literals(self):
+        # before the login (yubin-imap-login, 8 KiB a command): a refused
+        # non-synchronising literal ends the connection; its bytes are not commands
+        for big in (b"{9000+}", b"{4294967296+}", b"{99999999999999999999+}"):
+            m = starttls_session(self.inst)
+            m.send(b"a1 LOGIN " + big + b"\r\nb1 LOGIN " + self.addr.encode() + b" " + self.pw.encode() + b"\r\n")
+            out = b""
+            while True:
+                line = m.readline()
+                if not line:
+                    break
+                out += line
+            self.assertNotIn(b"b1 OK", out, big)
+        m = starttls_session(self.inst)
+        m.send(b"a2 LOGIN {9000}\r\n")                  # larger than a login command may be
+        self.assertTrue(m.readline().startswith(b"* BYE"))
+        self.assertEqual(m.readline(), b"")
+        m = starttls_session(self.inst)
+        m.send(b"a1 NOOP " + b"x" * 70000 + b"\r\n")
+        self.assertTrue(m.readline().startswith(b"* BYE"))
+        self.still_works()
+
     def test_nested_search(self):
         m = self.session()
         m.append("INBOX", None, None, b"Subject: s\r\n\r\nb\r\n")
