@@ -133,6 +133,25 @@ static int kw(imap_parser *p, const char *w)
   return 1;
 }
 
+/* Each number of a section part is an nz-number (RFC 3501 section 9):
+ * 1 to 4294967295, no leading zero. */
+static int part_numbers_ok(const char *s, size_t n)
+{
+  size_t i = 0;
+  while (i < n) {
+    size_t b = i;
+    unsigned long long v = 0;
+    while (i < n && s[i] != '.') {
+      v = v * 10 + (unsigned)(s[i] - '0');
+      if (v > 0xffffffffULL) return 0;
+      i++;
+    }
+    if (i == b || s[b] == '0') return 0;
+    i++;
+  }
+  return 1;
+}
+
 static int parse_section(imap_parser *p, fatt *a)
 {
   size_t st;
@@ -144,6 +163,7 @@ static int parse_section(imap_parser *p, fatt *a)
                             p->s[p->pos + 1] <= '9')))
     p->pos++;
   a->part.len = (size_t)(p->s + p->pos - a->part.s);
+  if (!part_numbers_ok(a->part.s, a->part.len)) { p->err = "bad section number"; return 0; }
   if (a->part.len && p->pos < p->n && p->s[p->pos] == '.') p->pos++;
   else if (a->part.len && imap_peek(p) != ']') { p->err = "bad section"; return 0; }
   a->what = SW_ALL;

@@ -309,6 +309,12 @@ class Hostile(unittest.TestCase):
             self.assertRegex(tag, rb"^\S+ BAD ", bad)
             tag, u = raw(m, "UID FETCH %s (FLAGS)" % bad)
             self.assertRegex(tag, rb"^\S+ BAD ", bad)
+        for section in ("0", "1.0", "01", "4294967296", "1.99999999999999999999"):
+            tag, u = raw(m, "FETCH 1 (BODY.PEEK[%s])" % section)
+            self.assertRegex(tag, rb"^\S+ BAD ", section)
+        tag, u = raw(m, "FETCH 1 (BODY.PEEK[4294967295] BODY.PEEK[]<4294967295.4294967295>)")
+        self.assertEqual(tag.split()[1], b"OK")
+        self.assertIn(b"BODY[4294967295] {0}", u[0])
         tag, u = raw(m, "FETCH 4 (FLAGS)")      # out of range: NO or an empty OK (RFC 9051)
         self.assertRegex(tag, rb"^\S+ (BAD|NO|OK) ")
         many = ",".join("%d" % (1 + i % 3) for i in range(10000))   # 10,000 ranges
