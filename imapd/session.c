@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "flagwatch.h"
 #include "imapd.h"
 #include "imaputf7.h"
 #include "linebuf.h"
@@ -138,7 +139,9 @@ static void updates(void)
 {
   size_t added = 0, i, recent = 0;
   if (!S->selected) return;
+  (void)flagwatch_begin(&S->mb);
   if (!mbox_refresh(&S->mb, &added, gone, 0)) { warn_sys("unable to read the mailbox"); return; }
+  flagwatch_end(&S->mb);
   if (added) {
     out_printf("* %zu EXISTS\r\n", S->mb.n);
     for (i = 0; i < S->mb.n; i++) recent += (S->mb.m[i].flags & MF_RECENT) != 0;

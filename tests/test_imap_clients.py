@@ -313,6 +313,51 @@ class Clients(unittest.TestCase):
         tag, u = raw(m, "LOGOUT")
         self.assertIn(b" OK", tag)
 
+    def test_desktop_and_phone_at_once(self):
+        """A desktop client idles on INBOX while a phone reads, flags and
+        deletes; then mail arrives: the desktop is told of each change."""
+        addr, pw = self.account_with_mail(["both one", "both two", "both three"])
+        desk = starttls_session(self.inst, addr, pw)
+        phone = tls_session(self.inst, addr, pw)
+        raw(desk, "SELECT INBOX")
+        raw(phone, "SELECT INBOX")
+        tag, u = raw(phone, "UID FETCH 1:* (FLAGS)")
+        uids = [uid_of(r) for r in u]
+        tag, u = raw(phone, "UID STORE %d +FLAGS (\\Seen \\Flagged)" % uids[0])
+        self.assertIn(b" OK", tag)
+        tag, u = raw(desk, "NOOP")
+        self.assertEqual(len(u), 1, u)
+        self.assertRegex(u[0], rb"^\* 1 FETCH \(")
+        self.assertEqual(sorted(flags_of(u[0])), [b"\\Flagged", b"\\Recent", b"\\Seen"])
+        self.assertIn(b"UID %d" % uids[0], u[0])
+        itag = desk._new_tag()
+        desk.send(itag + b" IDLE\r\n")
+        self.assertTrue(desk.readline().startswith(b"+"))
+
+        def until(pred):
+            deadline, got = time.time() + 30, []
+            while not pred(got):
+                self.assertLess(time.time(), deadline, got)
+                got.append(desk.readline())
+            return got
+
+        raw(phone, "UID STORE %d +FLAGS (\\Deleted)" % uids[1])
+        got = until(lambda g: any(b"FETCH" in x for x in g))
+        self.assertIn(b"\\Deleted", got[-1])
+        self.assertTrue(got[-1].startswith(b"* 2 FETCH"))
+        raw(phone, "EXPUNGE")
+        got = until(lambda g: b"* 2 EXPUNGE\r\n" in g)
+        deliver(self.inst, addr, (PLAIN % (addr, "both four", "m4", "four")).encode())
+        got = until(lambda g: b"* 3 EXISTS\r\n" in g)
+        desk.send(b"DONE\r\n")
+        got = until(lambda g: g and g[-1].startswith(itag))
+        self.assertIn(b"OK", got[-1])
+        tag, u = raw(desk, "FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        subjects = [re.search(rb"Subject: (.*)\r\n", r).group(1) for r in u]
+        self.assertEqual(subjects, [b"both one", b"both three", b"both four"])
+        phone.logout()
+        desk.logout()
+
     def test_fetchmail_keep_then_flush(self):
         if not shutil.which("fetchmail"):
             self.skipTest("fetchmail not installed")
