@@ -616,7 +616,10 @@ static void do_append(const char *tag, size_t tl, imap_parser *p)
     goto done;
   }
   if (!copy_append(dir, data.s, data.len, flags, t, &validity, &uid)) {
-    tagged(tag, tl, "NO [SERVERBUG] cannot store the message");
+    if (errno == ENOSPC || errno == EDQUOT)   /* RFC 5530: what clients show as "mailbox full" */
+      tagged(tag, tl, "NO [OVERQUOTA] not enough space for the message");
+    else
+      tagged(tag, tl, "NO [SERVERBUG] cannot store the message");
     goto done;
   }
   updates();

@@ -394,6 +394,7 @@ class Hostile(unittest.TestCase):
             big = b"Subject: too big\r\n\r\n" + (b"z" * 78 + b"\r\n") * 8000   # 640 KB
             typ, data = m.append("Tiny", None, None, big)
             self.assertEqual(typ, "NO", data)
+            self.assertIn(b"[OVERQUOTA]", data[0])
             for sub in ("cur", "new", "tmp"):
                 self.assertEqual(os.listdir(os.path.join(d, sub)), [], sub)
             typ, data = m.append("Tiny", None, None, b"Subject: small\r\n\r\nfits\r\n")
