@@ -358,6 +358,34 @@ class Clients(unittest.TestCase):
         phone.logout()
         desk.logout()
 
+    def test_non_ascii_folders(self):
+        """A folder named in Japanese and one in German, made by one client,
+        listed, filled and selected by another (modified UTF-7 on the wire)."""
+        addr, pw = new_account(self.inst)
+        m = starttls_session(self.inst, addr, pw)
+        for wire in ("&ZeVnLIqe-", "Entw&APw-rfe", "Entw&APw-rfe.&ZeVnLIqe-"):
+            tag, u = raw(m, 'CREATE "%s"' % wire)
+            self.assertIn(b" OK", tag)
+        for bad in ("&ZeVnLIqe", "caf\u00e9", "&AGE-", "a&-b&Jjo"):   # not canonical modified UTF-7
+            tag, u = raw(m, 'CREATE "%s"' % bad)
+            self.assertRegex(tag, rb"^\S+ (NO|BAD) ", bad)
+        m.logout()
+        m = tls_session(self.inst, addr, pw)
+        tag, u = raw(m, 'LIST "" "*"')
+        names = [re.search(rb'"\." "?([^"\r\n]*)"?\r\n$', r).group(1) for r in u]
+        self.assertIn(b"&ZeVnLIqe-", names)
+        self.assertIn(b"Entw&APw-rfe.&ZeVnLIqe-", names)
+        self.assertTrue(any(r.startswith(b"* LIST (\\HasChildren") and b"Entw&APw-rfe\"" in r for r in u), u)
+        typ, data = m.append('"&ZeVnLIqe-"', None, None, b"Subject: nihongo\r\n\r\nx\r\n")
+        self.assertEqual(typ, "OK")
+        tag, u = raw(m, 'STATUS "&ZeVnLIqe-" (MESSAGES)')
+        self.assertIn(b"MESSAGES 1", u[0])
+        tag, u = raw(m, 'SELECT "&ZeVnLIqe-"')
+        self.assertIn(b"* 1 EXISTS\r\n", u)
+        m.logout()
+        local, dom = addr.split("@")
+        self.assertTrue(os.path.isdir(os.path.join(self.inst.home(dom, local), "Maildir", ".Entw&APw-rfe.&ZeVnLIqe-")))
+
     def test_fetchmail_keep_then_flush(self):
         if not shutil.which("fetchmail"):
             self.skipTest("fetchmail not installed")
