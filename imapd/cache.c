@@ -98,7 +98,7 @@ fail:
   return 0;
 }
 
-/* verify 0: the structure only (the index, which cache_get checks again) */
+/* verify 0: the structure only (a record whose checksum was checked before) */
 static long decode(const char *buf, size_t n, cache_entry *e, int verify)
 {
   size_t len, p = 4, end, k, l;
@@ -177,7 +177,7 @@ static int cache_path(const mbox *mb, char *out, size_t n, const char *suffix)
 static void drop_offsets(mbox *mb)
 {
   size_t i;
-  for (i = 0; i < mb->n; i++) mb->m[i].cache_off = 0;
+  for (i = 0; i < mb->n; i++) mb->m[i].cache_off = mb->m[i].cache_ok = 0;
 }
 
 static int open_file(mbox *mb, cache *c)
@@ -191,7 +191,7 @@ static int open_file(mbox *mb, cache *c)
   c->live = c->stale = 0;
   if (!cache_path(mb, path, sizeof path, "")) return 0;
   c->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (c->fd < 0 && errno == ENOENT) {
+  if (c->fd < 0 && (errno == ENOENT || errno == ELOOP)) {   /* none, or a symbolic link: a new file */
     cache_header(h, mb->uidvalidity);
     if (!atomic_write(path, h, sizeof h, 0600, (uid_t)-1, (gid_t)-1)) return 0;
     c->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -280,7 +280,10 @@ static int rewrite(mbox *mb, cache *c)
   if (close(fd) < 0) { fd = -1; goto done; }
   fd = -1;
   if (rename(tmp, path) < 0) goto done;
-  for (i = 0; i < mb->n; i++) mb->m[i].cache_off = noff[i];
+  for (i = 0; i < mb->n; i++) {
+    mb->m[i].cache_off = noff[i];
+    mb->m[i].cache_ok = noff[i] != 0;
+  }
   if (!open_file(mb, c)) goto done;
   c->scanned = total;
   c->live = live;
@@ -327,13 +330,14 @@ void cache_index(mbox *mb)
     const char *raw;
     size_t rawlen;
     long i;
-    if (!read_at(c, c->scanned, &e, &raw, &rawlen, 0)) { c->rewrite = 1; break; }
+    if (!read_at(c, c->scanned, &e, &raw, &rawlen, 1)) { c->rewrite = 1; break; }
     i = mbox_find_uid(mb, e.uid);
     if (i >= 0 && matches(mb, (size_t)i, &e)) {
       if (mb->m[i].cache_off != c->scanned) {
         if (mb->m[i].cache_off) c->stale++; else c->live++;
         mb->m[i].cache_off = (uint32_t)c->scanned;
       }
+      mb->m[i].cache_ok = 1;
     } else {
       c->stale++;
     }
@@ -353,8 +357,13 @@ int cache_get(mbox *mb, size_t i, cache_entry *e)
   size_t rawlen;
   if (!c) { cache_index(mb); c = mb->cache; }
   if (!c || c->fd < 0 || !mb->m[i].cache_off) return 0;
-  if (read_at(c, mb->m[i].cache_off, e, &raw, &rawlen, 1) && matches(mb, i, e)) return 1;
-  mb->m[i].cache_off = 0;
+  /* each record's checksum is checked once a session (records are only
+   * appended, never changed in place) */
+  if (read_at(c, mb->m[i].cache_off, e, &raw, &rawlen, !mb->m[i].cache_ok) && matches(mb, i, e)) {
+    mb->m[i].cache_ok = 1;
+    return 1;
+  }
+  mb->m[i].cache_off = mb->m[i].cache_ok = 0;
   c->stale++;
   return 0;
 }
@@ -379,6 +388,7 @@ void cache_put(mbox *mb, size_t i, cache_entry *e)
   /* with O_APPEND the offset is just past our record, whoever else appends */
   if ((end = lseek(c->fd, 0, SEEK_CUR)) < 0) return;
   mb->m[i].cache_off = (uint32_t)((uint64_t)end - c->rec.len);
+  mb->m[i].cache_ok = 1;
 }
 
 void cache_close(mbox *mb)

@@ -123,7 +123,7 @@ static int make_name(char *out, size_t n, const char *base, uint32_t validity, u
 }
 
 /* While a listing is built, each entry's name is an offset in the arena
- * (kept in cache_off), the UIDVALIDITY of its name is kept in own and
+ * (kept in cache_off), then the UIDVALIDITY of its name is kept there and
  * MF_FROM_NEW marks the files of new/; load() sets them right before it
  * returns. */
 #define MF_FROM_NEW 0x100u
@@ -242,7 +242,7 @@ static uint32_t common_validity(const mbox_msg *m, size_t n)
   size_t i, k = 0, run = 0, bestn = 0;
   if (!n || !(v = malloc(n * sizeof *v))) return 0;
   for (i = 0; i < n; i++)
-    if (!(m[i].flags & MF_FROM_NEW) && m[i].own) v[k++] = m[i].own;
+    if (!(m[i].flags & MF_FROM_NEW) && m[i].cache_off) v[k++] = m[i].cache_off;
   if (k) qsort(v, k, sizeof *v, cmp_u32);
   for (i = 0; i < k; i++) {
     run = (i && v[i] == v[i - 1]) ? run + 1 : 1;
@@ -425,7 +425,7 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
     x->name = l->arena + x->cache_off;
     x->cache_off = 0;
     mbox_parse_name(x->name, &v, &u, &f, &s);
-    x->own = v;
+    x->cache_off = v;
     x->uid = u;
     x->flags |= f;
   }
@@ -443,7 +443,7 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
   }
   for (i = 0; i < l->n; i++) {
     mbox_msg *x = &l->m[i];
-    if ((x->flags & MF_FROM_NEW) || x->own != validity) x->uid = 0;
+    if ((x->flags & MF_FROM_NEW) || x->cache_off != validity) x->uid = 0;
     if (x->uid > maxuid) maxuid = x->uid;
     if (!x->uid) nnew++;
   }
@@ -461,7 +461,7 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
     int from_new = (x->flags & MF_FROM_NEW) != 0;
     char *ex, *copy;
     int fits;
-    x->own = 0;
+    x->cache_off = 0;
     x->flags &= ~MF_FROM_NEW;
     if (x->uid) continue;
     if (!nnew) continue;
@@ -567,7 +567,10 @@ int mbox_refresh(mbox *mb, size_t *added, void (*gone)(size_t seq, void *ctx), v
     while (j < oldn && mb->m[j].uid < x->uid) j++;
     if (j < oldn && mb->m[j].uid == x->uid) {
       x->flags |= mb->m[j].flags & MF_RECENT;
-      if (mb->m[j].ino == x->ino) x->cache_off = mb->m[j].cache_off;
+      if (mb->m[j].ino == x->ino) {
+        x->cache_off = mb->m[j].cache_off;
+        x->cache_ok = mb->m[j].cache_ok;
+      }
     } else if (x->uid > lastuid) {
       if (x->uid >= rf) x->flags |= MF_RECENT;
       (*added)++;

@@ -41,7 +41,8 @@ typedef struct mbox_msg {
   char *extra_flags;     /* Maildir flag letters we do not map (kept as they are) */
   uint64_t ino;          /* the file's inode, from the directory listing */
   uint32_t cache_off;    /* its entry in the folder's cache (cache.h), 0 unknown */
-  unsigned own;          /* name was allocated on its own (after a rename) */
+  uint16_t own;          /* name was allocated on its own (after a rename) */
+  uint16_t cache_ok;     /* that entry's checksum was checked (cache.c) */
 } mbox_msg;
 
 typedef struct mbox {

@@ -165,6 +165,17 @@ class ImapCache(unittest.TestCase):
                 s = self.session()      # and the rebuilt cache answers the same
                 self.assertEqual(self.fetch_all(s), first)
                 s.logout()
+        # a symbolic link in its place is neither followed nor written through
+        target = os.path.join(self.dir, "elsewhere")
+        with open(target, "wb") as f:
+            f.write(good)
+        os.unlink(self.cache_path())
+        os.symlink(target, self.cache_path())
+        s = self.session()
+        self.assertEqual(self.fetch_all(s), first)
+        s.logout()
+        self.assertFalse(os.path.islink(self.cache_path()))
+        self.assertEqual(open(target, "rb").read(), good)
 
     def test_header_search_same_with_cache(self):
         self.fill()
