@@ -1,7 +1,10 @@
 /* The cache record format (cache.h): what is written reads back the same;
  * anything damaged, truncated or over a limit is refused, never trusted. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cache.h"
 #include "test.h"
@@ -121,6 +124,81 @@ TEST(key)
   CHECK(cache_key_len("123.M1.h") == 8);
 }
 
+/* The file of a folder: entries put by one session are found by the
+ * next; records of removed messages are dropped when they are most of the
+ * file; garbage appended makes the file rewritten with what was good. */
+static char dir[256];
+
+static long long file_size(const char *name)
+{
+  char p[512];
+  struct stat st;
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  return stat(p, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+static size_t found(mbox *mb)
+{
+  size_t i, n = 0;
+  cache_entry e;
+  cache_index(mb);
+  for (i = 0; i < mb->n; i++)
+    if (cache_get(mb, i, &e) && e.uid == mb->m[i].uid && e.size == 1000 + mb->m[i].uid) n++;
+  return n;
+}
+
+TEST(folder_file)
+{
+  char p[512];
+  mbox mb;
+  cache_entry e;
+  size_t i;
+  long long full;
+  FILE *f;
+  snprintf(dir, sizeof dir, "/tmp/yubin-cache-test.%ld", (long)getpid());
+  mkdir(dir, 0700);
+  snprintf(p, sizeof p, "%s/cur", dir); mkdir(p, 0700);
+  snprintf(p, sizeof p, "%s/new", dir); mkdir(p, 0700);
+  snprintf(p, sizeof p, "%s/tmp", dir); mkdir(p, 0700);
+  for (i = 0; i < 1100; i++) {
+    snprintf(p, sizeof p, "%s/new/%zu.C%zu.h", dir, 3000 + i, i);
+    if ((f = fopen(p, "w"))) { fputs("Subject: x\n\nbody\n", f); fclose(f); }
+  }
+  CHECK(mbox_open(&mb, dir, 0) && mb.n == 1100);
+  for (i = 0; i < mb.n; i++) {
+    memset(&e, 0, sizeof e);
+    e.size = 1000 + mb.m[i].uid;
+    e.field[1] = "x";
+    e.flen[1] = 1;
+    cache_put(&mb, i, &e);
+  }
+  CHECK(found(&mb) == 1100);
+  mbox_close(&mb);
+  full = file_size(CACHE_FILE);
+  CHECK(full > 1100 * 50);
+
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(found(&mb) == 1100);            /* the next session finds them all */
+  for (i = 0; i < 1050; i++) CHECK(mbox_path(&mb, i, p, sizeof p) && unlink(p) == 0);
+  mbox_close(&mb);
+  CHECK(mbox_open(&mb, dir, 0) && mb.n == 50);
+  CHECK(found(&mb) == 50);              /* mostly stale: rewritten with the 50 */
+  mbox_close(&mb);
+  CHECK(file_size(CACHE_FILE) > 0 && file_size(CACHE_FILE) < full / 10);
+
+  snprintf(p, sizeof p, "%s/%s", dir, CACHE_FILE);
+  if ((f = fopen(p, "a"))) { fputs("\x30\x01\x00\x00 garbage after the records", f); fclose(f); }
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(found(&mb) == 50);
+  mbox_close(&mb);
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(found(&mb) == 50);
+  mbox_close(&mb);
+  CHECK(file_size(CACHE_FILE) < full / 10);
+  snprintf(p, sizeof p, "rm -rf '%s'", dir);
+  CHECK(system(p) == 0);
+}
+
 int main(void)
 {
   RUN(round_trip);
@@ -128,5 +206,6 @@ int main(void)
   RUN(limits);
   RUN(header);
   RUN(key);
+  RUN(folder_file);
   return test_report();
 }
