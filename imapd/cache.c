@@ -16,6 +16,7 @@
 #define CACHE_WINDOW ((size_t)512 << 10)   /* bytes read at once; > CACHE_RECORD_MAX */
 #define CACHE_RECORD_MIN (4 + 4 + 8 + 8 + 8 + 2 + 1 + CACHE_FIELDS * 2 + 4 + 4 + 8)
 #define CACHE_STALE_MIN 1000                /* stale records before a rewrite pays */
+#define CACHE_LEARNED_MIN 1000              /* new offsets worth saving the listing again */
 
 const char *const cache_field_names[CACHE_FIELDS] = {
   "date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc", "in-reply-to", "message-id",
@@ -161,6 +162,7 @@ typedef struct cache {
   uint64_t file_ino;    /* of the file fd is */
   uint64_t scanned;     /* bytes indexed */
   size_t live, stale;   /* records matching a message, and not */
+  size_t learned;       /* offsets found or made since the listing was saved */
   int rewrite;          /* a bad record or too many stale: rewrite at the next index */
   char *win;            /* CACHE_WINDOW bytes of the file from woff */
   uint64_t woff;
@@ -314,8 +316,14 @@ void cache_index(mbox *mb)
     c->rec.cap = CACHE_RECORD_MAX;
     if (!(c->win = malloc(CACHE_WINDOW))) { free(c); return; }
     mb->cache = c;
-    drop_offsets(mb);
     if (!open_file(mb, c)) { give_up(mb, c); return; }
+    if (fstat(c->fd, &st) == 0 && mb->list_cache_ino == (uint64_t)st.st_ino &&
+        mb->list_cache_scanned >= CACHE_HEADER_LEN && mb->list_cache_scanned <= (uint64_t)st.st_size) {
+      /* the saved listing's offsets are into this file: read only what came after */
+      c->scanned = mb->list_cache_scanned;
+    } else {
+      drop_offsets(mb);
+    }
   } else if (c->fd < 0) {
     return;   /* given up for this session */
   } else if (!cache_path(mb, path, sizeof path, "") || stat(path, &st) < 0 ||
@@ -334,7 +342,7 @@ void cache_index(mbox *mb)
     i = mbox_find_uid(mb, e.uid);
     if (i >= 0 && matches(mb, (size_t)i, &e)) {
       if (mb->m[i].cache_off != c->scanned) {
-        if (mb->m[i].cache_off) c->stale++; else c->live++;
+        if (mb->m[i].cache_off) c->stale++; else { c->live++; c->learned++; }
         mb->m[i].cache_off = (uint32_t)c->scanned;
       }
       mb->m[i].cache_ok = 1;
@@ -346,7 +354,13 @@ void cache_index(mbox *mb)
   if (c->stale >= CACHE_STALE_MIN && c->stale > c->live) c->rewrite = 1;
   if (c->rewrite) {
     c->rewrite = 0;
-    if (!rewrite(mb, c)) give_up(mb, c);
+    if (!rewrite(mb, c)) { give_up(mb, c); return; }
+    c->learned = mb->n;
+  }
+  /* many offsets the saved listing lacks: the next session need not scan */
+  if (c->learned >= CACHE_LEARNED_MIN) {
+    (void)mbox_save_listing(mb, c->file_ino, c->scanned);
+    c->learned = 0;
   }
 }
 
@@ -389,6 +403,7 @@ void cache_put(mbox *mb, size_t i, cache_entry *e)
   if ((end = lseek(c->fd, 0, SEEK_CUR)) < 0) return;
   mb->m[i].cache_off = (uint32_t)((uint64_t)end - c->rec.len);
   mb->m[i].cache_ok = 1;
+  c->learned++;
 }
 
 void cache_close(mbox *mb)

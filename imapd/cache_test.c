@@ -1,9 +1,11 @@
 /* The cache record format (cache.h): what is written reads back the same;
  * anything damaged, truncated or over a limit is refused, never trusted. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -137,6 +139,17 @@ static long long file_size(const char *name)
   return stat(p, &st) == 0 ? (long long)st.st_size : -1;
 }
 
+static void age_dirs(void)
+{
+  char p[512];
+  struct timespec ts[2];
+  clock_gettime(CLOCK_REALTIME, &ts[0]);
+  ts[0].tv_sec -= 60;
+  ts[1] = ts[0];
+  snprintf(p, sizeof p, "%s/cur", dir); utimensat(AT_FDCWD, p, ts, 0);
+  snprintf(p, sizeof p, "%s/new", dir); utimensat(AT_FDCWD, p, ts, 0);
+}
+
 static size_t found(mbox *mb)
 {
   size_t i, n = 0;
@@ -179,6 +192,38 @@ TEST(folder_file)
 
   CHECK(mbox_open(&mb, dir, 0));
   CHECK(found(&mb) == 1100);            /* the next session finds them all */
+  mbox_close(&mb);
+
+  /* cur/ unchanged for a while: the saved listing carries the offsets */
+  age_dirs();
+  CHECK(mbox_open(&mb, dir, 0));        /* lists cur/, saves the listing */
+  CHECK(found(&mb) == 1100);            /* scans the cache: saved again, with offsets */
+  mbox_close(&mb);
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(mb.m[0].cache_off != 0 && mb.m[1099].cache_off != 0);   /* no scan needed */
+  CHECK(found(&mb) == 1100);
+  mbox_close(&mb);
+  /* the cache file replaced: the listing's offsets are not used */
+  snprintf(p, sizeof p, "%s/%s", dir, CACHE_FILE);
+  {
+    char *good = 0;
+    long len = 0;
+    if ((f = fopen(p, "rb"))) {
+      fseek(f, 0, SEEK_END);
+      len = ftell(f);
+      rewind(f);
+      if (len > 0 && (good = malloc((size_t)len)) && fread(good, 1, (size_t)len, f) != (size_t)len) len = 0;
+      fclose(f);
+    }
+    CHECK(unlink(p) == 0);
+    if (good && (f = fopen(p, "wb"))) {   /* same bytes, another file: offsets still checked */
+      fwrite(good, 1, (size_t)len, f);
+      fclose(f);
+    }
+    free(good);
+  }
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(found(&mb) == 1100);
   for (i = 0; i < 1050; i++) CHECK(mbox_path(&mb, i, p, sizeof p) && unlink(p) == 0);
   mbox_close(&mb);
   CHECK(mbox_open(&mb, dir, 0) && mb.n == 50);
