@@ -456,7 +456,9 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
     if (!x->uid) nnew++;
   }
   if (maxuid >= next) next = maxuid + 1;
-  if (l->n) qsort(l->m, l->n, sizeof l->m[0], cmp_listed);
+  /* a saved listing is in order already (and qsort would want a copy) */
+  for (i = 1; i < l->n && cmp_listed(&l->m[i - 1], &l->m[i]) <= 0; i++) continue;
+  if (i < l->n) qsort(l->m, l->n, sizeof l->m[0], cmp_listed);
 
   *recent_from = next;
   if (nnew && mb->readonly) nnew = 0;  /* EXAMINE names nothing; new mail waits for a writer */
