@@ -16,7 +16,7 @@ Sessions, each a new login:
      the server's answer.
 Each figure is printed next to its target from the issue; the LOGIN part
 (the password check by yubin-auth) and the SELECT part are shown apart."""
-import imaplib, os, pwd, socket, sys, time
+import imaplib, os, socket, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from yubintest import Instance, is_root  # noqa: E402
