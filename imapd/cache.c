@@ -99,6 +99,46 @@ fail:
   return 0;
 }
 
+/* Is s one parenthesised IMAP list as out_structure() writes it: lists,
+ * atoms, numbers, NIL, quoted strings and literals, single spaces?  The
+ * cached answers are sent as they are, so they must not be able to break
+ * the protocol's framing even if the file was forged. */
+int cache_struct_ok(const char *s, size_t n)
+{
+  size_t i = 0, depth = 0;
+  if (!n || s[0] != '(') return 0;
+  while (i < n) {
+    char c = s[i];
+    if (c == '(') { if (++depth > 64) return 0; i++; continue; }
+    if (c == ')') { if (!depth--) return 0; i++; if (!depth) return i == n; continue; }
+    if (c == ' ') { if (i + 1 >= n || s[i + 1] == ' ' || s[i + 1] == ')') return 0; i++; continue; }
+    if (c == '"') {
+      for (i++; i < n && s[i] != '"'; i++) {
+        if (s[i] == '\\') i++;
+        else if (s[i] == '\r' || s[i] == '\n' || s[i] == 0) return 0;
+      }
+      if (i >= n) return 0;
+      i++;
+      continue;
+    }
+    if (c == '{') {
+      size_t len = 0, d = 0;
+      for (i++; i < n && s[i] >= '0' && s[i] <= '9' && d < 6; i++, d++) len = len * 10 + (size_t)(s[i] - '0');
+      if (!d || i + 3 > n || s[i] != '}' || s[i + 1] != '\r' || s[i + 2] != '\n' || n - (i + 3) < len) return 0;
+      i += 3 + len;
+      continue;
+    }
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.') {
+      while (i < n && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+                       (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))
+        i++;
+      continue;
+    }
+    return 0;
+  }
+  return 0;
+}
+
 /* verify 0: the structure only (a record whose checksum was checked before) */
 static long decode(const char *buf, size_t n, cache_entry *e, int verify)
 {
@@ -144,6 +184,7 @@ static long decode(const char *buf, size_t n, cache_entry *e, int verify)
   if (l > CACHE_STRUCT_MAX || l != end - p) return -1;
   e->body = buf + p;
   e->bodylen = l;
+  if (verify && (!cache_struct_ok(e->bs, e->bslen) || !cache_struct_ok(e->body, e->bodylen))) return -1;
   return (long)len;
 }
 

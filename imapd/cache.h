@@ -65,6 +65,8 @@ int cache_encode(const cache_entry *e, sa *out);
 /* The record at buf[0..n): its length with *e pointing into buf; 0 when
  * the record goes on past n (up to CACHE_RECORD_MAX); -1 not a record. */
 long cache_decode(const char *buf, size_t n, cache_entry *e);
+/* 1 if s[0..n) is one IMAP parenthesised list (what BODYSTRUCTURE sends). */
+int cache_struct_ok(const char *s, size_t n);
 /* The part of a file name that names the message: up to ":". */
 size_t cache_key_len(const char *name);
 

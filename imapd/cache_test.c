@@ -120,6 +120,29 @@ TEST(header)
   CHECK(!cache_header_ok(h, sizeof h, 1700000000u));
 }
 
+TEST(struct_framing)
+{
+#define OK_(x) CHECK(cache_struct_ok(x, sizeof x - 1))
+#define BAD(x) CHECK(!cache_struct_ok(x, sizeof x - 1))
+  OK_("(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1 NIL NIL NIL NIL)");
+  OK_("((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 2 1)(\"A\" \"B\" NIL NIL NIL \"BASE64\" 4) \"MIXED\")");
+  OK_("(\"a \\\" b\" {5}\r\n)\r\n( NIL)");
+  BAD("");
+  BAD("NIL");
+  BAD("(NIL");
+  BAD("(NIL))");
+  BAD("(NIL) ");
+  BAD("(NIL)(NIL)");
+  BAD("(NIL  NIL)");
+  BAD("(\"a\r\nb\")");
+  BAD("(\"unterminated)");
+  BAD("({9}\r\nshort)");
+  BAD("({5}\n12345)");
+  BAD("(NIL\r\n* OK forged)");
+#undef OK_
+#undef BAD
+}
+
 TEST(key)
 {
   CHECK(cache_key_len("123.M1.h,U=5.9:2,S") == strlen("123.M1.h,U=5.9"));
@@ -183,6 +206,8 @@ TEST(folder_file)
     e.size = 1000 + mb.m[i].uid;
     e.field[1] = "x";
     e.flen[1] = 1;
+    e.bs = e.body = "(NIL)";
+    e.bslen = e.bodylen = 5;
     cache_put(&mb, i, &e);
   }
   CHECK(found(&mb) == 1100);
@@ -251,6 +276,7 @@ int main(void)
   RUN(limits);
   RUN(header);
   RUN(key);
+  RUN(struct_framing);
   RUN(folder_file);
   return test_report();
 }
