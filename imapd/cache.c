@@ -184,7 +184,6 @@ static long decode(const char *buf, size_t n, cache_entry *e, int verify)
   if (l > CACHE_STRUCT_MAX || l != end - p) return -1;
   e->body = buf + p;
   e->bodylen = l;
-  if (verify && (!cache_struct_ok(e->bs, e->bslen) || !cache_struct_ok(e->body, e->bodylen))) return -1;
   return (long)len;
 }
 
@@ -325,7 +324,7 @@ static int rewrite(mbox *mb, cache *c)
   if (rename(tmp, path) < 0) goto done;
   for (i = 0; i < mb->n; i++) {
     mb->m[i].cache_off = noff[i];
-    mb->m[i].cache_ok = noff[i] != 0;
+    mb->m[i].cache_ok = noff[i] ? CACHE_OK_SUM : 0;
   }
   if (!open_file(mb, c)) goto done;
   c->scanned = total;
@@ -386,7 +385,7 @@ void cache_index(mbox *mb)
         if (mb->m[i].cache_off) c->stale++; else { c->live++; c->learned++; }
         mb->m[i].cache_off = (uint32_t)c->scanned;
       }
-      mb->m[i].cache_ok = 1;
+      mb->m[i].cache_ok |= CACHE_OK_SUM;
     } else {
       c->stale++;
     }
@@ -405,6 +404,18 @@ void cache_index(mbox *mb)
   }
 }
 
+int cache_get_answers(mbox *mb, size_t i, cache_entry *e)
+{
+  if (!cache_get(mb, i, e)) return 0;
+  if (mb->m[i].cache_ok & CACHE_OK_LISTS) return 1;
+  if (!cache_struct_ok(e->bs, e->bslen) || !cache_struct_ok(e->body, e->bodylen)) {
+    mb->m[i].cache_off = mb->m[i].cache_ok = 0;
+    return 0;
+  }
+  mb->m[i].cache_ok |= CACHE_OK_LISTS;
+  return 1;
+}
+
 int cache_get(mbox *mb, size_t i, cache_entry *e)
 {
   cache *c = mb->cache;
@@ -414,8 +425,8 @@ int cache_get(mbox *mb, size_t i, cache_entry *e)
   if (!c || c->fd < 0 || !mb->m[i].cache_off) return 0;
   /* each record's checksum is checked once a session (records are only
    * appended, never changed in place) */
-  if (read_at(c, mb->m[i].cache_off, e, &raw, &rawlen, !mb->m[i].cache_ok) && matches(mb, i, e)) {
-    mb->m[i].cache_ok = 1;
+  if (read_at(c, mb->m[i].cache_off, e, &raw, &rawlen, !(mb->m[i].cache_ok & CACHE_OK_SUM)) && matches(mb, i, e)) {
+    mb->m[i].cache_ok |= CACHE_OK_SUM;
     return 1;
   }
   mb->m[i].cache_off = mb->m[i].cache_ok = 0;
@@ -443,7 +454,7 @@ void cache_put(mbox *mb, size_t i, cache_entry *e)
   /* with O_APPEND the offset is just past our record, whoever else appends */
   if ((end = lseek(c->fd, 0, SEEK_CUR)) < 0) return;
   mb->m[i].cache_off = (uint32_t)((uint64_t)end - c->rec.len);
-  mb->m[i].cache_ok = 1;
+  mb->m[i].cache_ok = CACHE_OK_SUM;
   c->learned++;
 }
 

@@ -36,6 +36,8 @@
 #define CACHE_RECORD_MAX (32 + 2 + CACHE_KEY_MAX + CACHE_FIELDS * (2 + CACHE_FIELD_MAX) + \
                           2 * (4 + CACHE_STRUCT_MAX) + 8)
 #define CACHE_FILE_MAX ((uint64_t)1 << 30)   /* larger: not appended to; rebuilt */
+#define CACHE_OK_SUM 1     /* mbox_msg.cache_ok: the record's checksum was checked */
+#define CACHE_OK_LISTS 2   /* and its BODYSTRUCTURE and BODY are well-formed */
 
 /* Date Subject From Sender Reply-To To Cc Bcc In-Reply-To Message-ID References */
 extern const char *const cache_field_names[CACHE_FIELDS];
@@ -77,6 +79,9 @@ size_t cache_key_len(const char *name);
 void cache_index(mbox *mb);
 /* Message i's entry, valid until the next cache call.  1 found, 0 not. */
 int cache_get(mbox *mb, size_t i, cache_entry *e);
+/* The same, for sending its BODYSTRUCTURE or BODY: those must be
+ * well-formed lists (cache_struct_ok), checked once a session. */
+int cache_get_answers(mbox *mb, size_t i, cache_entry *e);
 /* Records message i's entry (e's uid, ino and key are taken from mb). */
 void cache_put(mbox *mb, size_t i, cache_entry *e);
 /* Frees mb->cache (mbox_close calls it). */

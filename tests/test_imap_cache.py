@@ -5,7 +5,7 @@ with the same answers; flag changes, expunges and deliveries by others are
 followed; a message replaced under the same name is not answered from its
 old entry.  Pre-authenticated sessions (IMAP4_stream), and one login
 through the real services of an instance."""
-import imaplib, os, shutil, tempfile, time, unittest
+import imaplib, os, shutil, struct, tempfile, time, unittest
 
 from yubintest import BUILD, Instance, is_root
 
@@ -181,6 +181,25 @@ class ImapCache(MaildirCase):
         self.assertFalse(os.path.islink(self.cache_path()))
         self.assertEqual(open(target, "rb").read(), good)
 
+    def test_forged_record_cannot_break_framing(self):
+        self.deliver(PLAIN)
+        s = self.session()
+        first = self.fetch_all(s)
+        s.logout()
+        (name,) = os.listdir(os.path.join(self.md, "cur"))
+        ino = os.stat(os.path.join(self.md, "cur", name)).st_ino
+        uid = int(name.split(",U=")[1].split(".")[1].split(":")[0])
+        # a record for the message, correct checksum, an answer that would
+        # end the response early and inject a line of its own
+        with open(self.cache_path(), "ab") as f:
+            f.write(forged_record(uid, ino, 99, b"forged", b'(NIL)\r\n* 1 EXPUNGE\r\n* OK ("x"'))
+        s = self.session()
+        typ, data = s.fetch("1", "(BODYSTRUCTURE)")
+        self.assertEqual(typ, "OK")
+        self.assertNotIn(b"EXPUNGE", flat(data))
+        self.assertEqual(self.fetch_all(s), first)
+        s.logout()
+
     def test_header_search_same_with_cache(self):
         self.fill()
         s = self.session()
@@ -244,6 +263,33 @@ class ImapCache(MaildirCase):
         self.assertEqual(s.search(None, "SUBJECT", "replaced")[1][0], b"1")
         self.assertEqual(s.search(None, "SUBJECT", "hello")[1][0], b"")
         s.logout()
+
+
+M64 = (1 << 64) - 1
+
+
+def cache_sum(p):
+    """imapd/cache.c cache_sum()."""
+    h = (0x9e3779b97f4a7c15 ^ len(p)) & M64
+    i = 0
+    while i + 8 <= len(p):
+        h = ((h ^ int.from_bytes(p[i:i + 8], "little")) * 0x100000001b3) & M64
+        h ^= h >> 29
+        i += 8
+    for b in p[i:]:
+        h = ((h ^ b) * 0x100000001b3) & M64
+    return h ^ (h >> 32)
+
+
+def forged_record(uid, ino, size, subject, bs):
+    """A cache record (cache.h layout) with a correct checksum."""
+    b = struct.pack("<IIQQq", 0, uid, ino, size, 1700000000) + struct.pack("<H", 3) + b"key"
+    fields = [None, subject] + [None] * 9
+    for f in fields:
+        b += struct.pack("<H", 0xffff) if f is None else struct.pack("<H", len(f)) + f
+    b += struct.pack("<I", len(bs)) + bs + struct.pack("<I", len(bs)) + bs
+    b = struct.pack("<I", len(b) + 8) + b[4:]
+    return b + struct.pack("<Q", cache_sum(b))
 
 
 def age(md):
