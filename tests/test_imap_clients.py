@@ -386,6 +386,63 @@ class Clients(unittest.TestCase):
         local, dom = addr.split("@")
         self.assertTrue(os.path.isdir(os.path.join(self.inst.home(dom, local), "Maildir", ".Entw&APw-rfe.&ZeVnLIqe-")))
 
+    def test_two_clients_append_while_mail_arrives(self):
+        """A desktop and a phone each save 30 drafts to the same folder while
+        mail is delivered to INBOX and a third session moves it there: every
+        message gets its own UID, and both clients agree on the folder."""
+        import threading
+        addr, pw = new_account(self.inst)
+        errors = []
+
+        def saver(which):
+            try:
+                m = (starttls_session if which == "desk" else tls_session)(self.inst, addr, pw)
+                for i in range(30):
+                    typ, data = m.append("Drafts", "(\\Draft)", None,
+                                         b"Subject: %s draft %d\r\n\r\nx\r\n" % (which.encode(), i))
+                    if typ != "OK":
+                        errors.append((which, i, data))
+                m.logout()
+            except Exception as e:      # reported below
+                errors.append((which, repr(e)))
+
+        def mover():
+            try:
+                m = tls_session(self.inst, addr, pw)
+                m.select("INBOX")
+                deadline = time.time() + 60
+                moved = 0
+                while moved < 10 and time.time() < deadline:
+                    tag, u = raw(m, "UID MOVE 1:* Drafts")
+                    moved += sum(1 for r in u if r.endswith(b"EXPUNGE\r\n"))
+                    raw(m, "NOOP")
+                m.logout()
+            except Exception as e:
+                errors.append(("mover", repr(e)))
+
+        threads = [threading.Thread(target=saver, args=(w,)) for w in ("desk", "phone")]
+        threads.append(threading.Thread(target=mover))
+        for t in threads:
+            t.start()
+        for i in range(10):
+            deliver(self.inst, addr, (PLAIN % (addr, "arrived %d" % i, "a%d" % i, "x")).encode())
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [])
+        views = []
+        for session in (starttls_session, tls_session):
+            m = session(self.inst, addr, pw)
+            m.select("Drafts", readonly=True)
+            tag, u = raw(m, "UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+            views.append(sorted((uid_of(r), re.search(rb"Subject: (.*)\r\n", r).group(1)) for r in u))
+            m.logout()
+        self.assertEqual(views[0], views[1])
+        uids = [x[0] for x in views[0]]
+        self.assertEqual(len(uids), len(set(uids)))
+        subjects = sorted(x[1] for x in views[0])
+        self.assertEqual(len(subjects), 70, subjects)
+        self.assertEqual(len(set(subjects)), 70)
+
     def test_fetchmail_keep_then_flush(self):
         if not shutil.which("fetchmail"):
             self.skipTest("fetchmail not installed")
