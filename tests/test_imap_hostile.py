@@ -116,6 +116,17 @@ class Hostile(unittest.TestCase):
         self.assertEqual(typ, "OK")
         m2.logout()
 
+    def sessions(self):
+        """The pids of this instance's yubin-imapd processes."""
+        out = set()
+        for pid in os.listdir("/proc"):
+            try:
+                if pid.isdigit() and os.readlink("/proc/%s/exe" % pid) == self.inst.path("bin", "yubin-imapd"):
+                    out.add(int(pid))
+            except OSError:
+                pass
+        return out
+
     def put(self, name, data, folder=None):
         d = os.path.join(self.maildir, folder) if folder else self.maildir
         p = os.path.join(d, "new", "%d.%s.hostile" % (time.time_ns(), name))
@@ -208,6 +219,18 @@ class Hostile(unittest.TestCase):
         self.assertEqual(u, [b"* SEARCH 1\r\n"])
         self.still_works(m)
         m.logout()
+        # a client that goes away in the middle of the 60 MB: its session ends
+        before = self.sessions()
+        m = self.session()
+        m.select("INBOX")
+        self.assertEqual(len(self.sessions() - before), 1)
+        m.send(b"x1 FETCH 1 (BODY[])\r\n")
+        got = 0
+        while got < 1 << 20:
+            got += len(m.sock.recv(65536))
+        m.shutdown()
+        self.assertTrue(wait_until(lambda: not (self.sessions() - before), 60), self.sessions() - before)
+        self.still_works()
 
     # -- hostile commands --------------------------------------------------
     def test_overlong_line(self):
