@@ -203,6 +203,26 @@ class Hostile(unittest.TestCase):
         self.still_works(m)
         m.logout()
 
+    def test_hostile_mime_through_delivery(self):
+        # the same kind of messages, sent with sendmail and delivered by the instance
+        msgs = [nested(10000), many_fields(20000), garbage(), references_storm()]
+        for data in msgs:
+            self.inst.sendmail(["-f", "x@example.org", self.addr], data)
+        local, dom = self.addr.split("@")
+        self.inst.wait_maildir(dom, local, len(msgs), timeout=120)
+        m = self.session()
+        typ, data = m.select("INBOX")
+        self.assertEqual(data[0], b"%d" % len(msgs))
+        tag, u = raw(m, "FETCH 1:* (ENVELOPE BODYSTRUCTURE RFC822.SIZE)", timeout=120)
+        self.assertEqual(tag.split()[1], b"OK", tag)
+        self.assertEqual(sum(1 for r in u if re.match(rb"\* \d+ FETCH ", r)), len(msgs))
+        tag, u = raw(m, "FETCH 1:* (BODY.PEEK[1] BODY.PEEK[TEXT]<0.100>)", timeout=120)
+        self.assertEqual(tag.split()[1], b"OK", tag)
+        tag, u = raw(m, "SEARCH OR HEADER X-F19999 v19999 SUBJECT loop")
+        self.assertEqual(u[0].split()[2:], [b"2", b"4"])
+        self.still_works(m)
+        m.logout()
+
     def test_sixty_megabytes(self):
         data = huge(60 * 1000 * 1000)
         self.put("huge", data)
