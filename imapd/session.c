@@ -140,7 +140,20 @@ static void updates(void)
   size_t added = 0, i, recent = 0;
   if (!S->selected) return;
   (void)flagwatch_begin(&S->mb);
-  if (!mbox_refresh(&S->mb, &added, gone, 0)) { warn_sys("unable to read the mailbox"); return; }
+  if (!mbox_refresh(&S->mb, &added, gone, 0)) {
+    struct stat st;
+    char cur[MBOX_PATH_MAX + 8];
+    snprintf(cur, sizeof cur, "%s/cur", S->mb.dir);
+    if (stat(cur, &st) < 0 && errno == ENOENT) {
+      /* deleted or renamed by another session: nothing left to show (as Dovecot does) */
+      out_puts("* BYE the selected mailbox was deleted or renamed\r\n");
+      out_flush();
+      log_info("%s closed reason=mailbox-gone", S->id);
+      exit(0);
+    }
+    warn_sys("unable to read the mailbox");
+    return;
+  }
   flagwatch_end(&S->mb);
   if (added) {
     out_printf("* %zu EXISTS\r\n", S->mb.n);

@@ -396,6 +396,32 @@ class Hostile(unittest.TestCase):
         self.assertEqual(m.login(self.addr, self.pw)[0], "OK")
         m.logout()
 
+    def test_selected_folder_deleted_by_another_session(self):
+        other = tls_session(self.inst, self.addr, self.pw)
+        for how in ("NOOP", "IDLE", "RENAME"):
+            raw(other, "CREATE Work")
+            other.append("Work", None, None, b"Subject: w\r\n\r\nb\r\n")
+            m = self.session()
+            tag, u = raw(m, "SELECT Work")
+            self.assertIn(b" OK", tag)
+            if how == "IDLE":
+                m.send(b"i1 IDLE\r\n")
+                self.assertTrue(m.readline().startswith(b"+"))
+            tag, u = raw(other, "RENAME Work Gone" if how == "RENAME" else "DELETE Work")
+            self.assertIn(b" OK", tag)
+            if how != "IDLE":
+                m.send(b"n1 NOOP\r\n")
+            line = m.readline()
+            while line.endswith(b" EXPUNGE\r\n"):   # IDLE may see the messages go first
+                line = m.readline()
+            self.assertTrue(line.startswith(b"* BYE"), (how, line))
+            self.assertEqual(m.readline(), b"", how)
+            if how == "RENAME":
+                raw(other, "DELETE Gone")
+        self.assertIn("closed reason=mailbox-gone", self.inst.log("imapd"))
+        other.logout()
+        self.still_works()
+
     def test_disconnect_mid_literal_and_mid_idle(self):
         m = self.session()
         m.select("INBOX")
