@@ -108,6 +108,8 @@ class Clients(unittest.TestCase):
         for name, use in (("Sent", "\\Sent"), ("Drafts", "\\Drafts"), ("Trash", "\\Trash"),
                           ("Junk", "\\Junk"), ("Archive", "\\Archive")):
             self.assertIn(use, folders[name])
+            if "LIST-EXTENDED" in c:
+                self.assertIn("\\Subscribed", folders[name])
         tag, u = raw(m, 'LSUB "" "*"')
         self.assertIn(b" OK", tag)
         self.assertGreaterEqual(len(u), 5)
@@ -123,6 +125,8 @@ class Clients(unittest.TestCase):
         self.assertIn(b"* 3 EXISTS\r\n", u)
         self.assertIn(b"* 3 RECENT\r\n", u)   # STATUS took no message's \Recent
         uidnext = int(re.search(rb"UIDNEXT (\d+)", b"".join(u)).group(1))
+        if "CONDSTORE" in c:
+            highest = int(re.search(rb"HIGHESTMODSEQ (\d+)", b"".join(u)).group(1))
         tag, u = raw(m, "UID FETCH 1:* (FLAGS)")
         self.assertIn(b" OK", tag)
         self.assertEqual(len(u), 3)
@@ -165,6 +169,13 @@ class Clients(unittest.TestCase):
         tag, u = raw(m, "UID STORE %d +FLAGS (\\Seen)" % uids[0])
         self.assertIn(b" OK", tag)
         self.assertIn(b"\\Seen", flags_of(u[0]))
+        if "CONDSTORE" in c:
+            # the quick resynchronisation: only what changed since SELECT
+            tag, u = raw(m, "UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d)" % highest)
+            self.assertIn(b" OK", tag)
+            self.assertEqual({uid_of(r) for r in u}, {uids[0], uidnext})   # read, and the new one
+            for r in u:
+                self.assertRegex(r, rb"MODSEQ \(\d+\)")
         m2 = tls_session(self.inst, addr, pw)
         m2.select("INBOX", readonly=True)
         tag, u = raw(m2, "UID FETCH %d (FLAGS)" % uids[0])
