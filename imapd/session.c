@@ -930,6 +930,8 @@ int session_run(session *s)
     } else {
       tagged(tag.s, tag.len, "BAD unknown command");
       if (++bad > 20) { out_puts("* BYE too many bad commands\r\n"); out_flush(); return 0; }
+      continue;
     }
+    bad = 0;   /* 20 in a row: a session of days may meet an unknown command now and then */
   }
 }

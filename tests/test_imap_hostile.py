@@ -373,6 +373,22 @@ class Hostile(unittest.TestCase):
         self.assertRegex(line, rb"^(\* BYE|z1 (BAD|NO))")
         self.still_works()
 
+    def test_unknown_commands(self):
+        m = self.session()
+        for i in range(30):      # now and then, in a long session: answered, the session stays
+            tag, u = raw(m, "GETQUOTAROOT INBOX")
+            self.assertRegex(tag, rb"^\S+ BAD ")
+            tag, u = raw(m, "NOOP")
+            self.assertIn(b" OK", tag)
+        for i in range(20):
+            tag, u = raw(m, "XYZZY %d" % i)
+            self.assertRegex(tag, rb"^\S+ BAD ")
+        m.send(b"last XYZZY\r\n")   # the 21st in a row ends the session
+        self.assertTrue(m.readline().startswith(b"last BAD"))
+        self.assertTrue(m.readline().startswith(b"* BYE"))
+        self.assertEqual(m.readline(), b"")
+        self.still_works()
+
     def test_wrong_states(self):
         m = self.session()
         for cmd in ("FETCH 1 (FLAGS)", "UID FETCH 1 (FLAGS)", "STORE 1 +FLAGS (\\Seen)", "EXPUNGE",
