@@ -321,6 +321,16 @@ class Clients(unittest.TestCase):
             self.assertRegex(r, rb'INTERNALDATE "\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}"')
         tag, u = raw(m, "UID FETCH %d (BODY.PEEK[])" % uid_of(u[0]))
         self.assertIn(b"Subject: outlook", u[0])
+        # a message saved with its date (an import from another account): the date stays
+        tag, u = raw(m, 'APPEND INBOX (\\Seen) "05-Mar-2020 09:08:07 +0100" {22}\r\nSubject: old\r\n\r\nold\r\n'
+                     .replace("{22}\r\n", "{22+}\r\n"))
+        self.assertIn(b"APPENDUID", tag)
+        new_uid = int(re.search(rb"APPENDUID \d+ (\d+)", tag).group(1))
+        tag, u = raw(m, "UID FETCH %d (INTERNALDATE FLAGS)" % new_uid)
+        self.assertEqual(time.mktime(imaplib.Internaldate2tuple(u[-1])),
+                         time.mktime(imaplib.Internaldate2tuple(b'INTERNALDATE "05-Mar-2020 09:08:07 +0100"')))
+        tag, u = raw(m, "UID SEARCH BEFORE 1-Jan-2021")
+        self.assertEqual(u[0].split()[2:], [b"%d" % new_uid])
         tag, u = raw(m, "LOGOUT")
         self.assertIn(b" OK", tag)
 
