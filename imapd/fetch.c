@@ -12,6 +12,7 @@
 #include "envaddr.h"
 #include "header.h"
 #include "imapd.h"
+#include "keywords.h"
 #include "mime.h"
 
 #define FETCH_ATTS_MAX 64
@@ -459,6 +460,12 @@ void out_flags(const mbox *mb, size_t i)
   out_puts("(");
   for (k = 0; k < sizeof fl / sizeof fl[0]; k++)
     if (mb->m[i].flags & fl[k].bit) { out_puts(any ? " " : ""); out_puts(fl[k].name); any = 1; }
+  for (k = 0; mb->kw && k < KW_MAX; k++)
+    if ((mb->m[i].keywords >> k & 1) && mb->kw->name[k]) {
+      out_puts(any ? " " : "");
+      out_puts(mb->kw->name[k]);
+      any = 1;
+    }
   out_puts(")");
 }
 

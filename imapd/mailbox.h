@@ -36,9 +36,12 @@
 typedef struct mbox_msg {
   uint32_t uid;
   unsigned flags;
+  uint32_t keywords;     /* letters a..z after ":2," as bits (bit 0 'a'): keywords.h */
   char *name;            /* file name in cur/ */
-  char *extra_flags;     /* Maildir flag letters we do not map (kept as they are) */
+  char *extra_flags;     /* other Maildir flag letters we do not map (kept as they are) */
 } mbox_msg;
+
+struct kwmap;
 
 typedef struct mbox {
   char dir[MBOX_PATH_MAX];   /* the folder (a Maildir) */
@@ -48,12 +51,16 @@ typedef struct mbox {
   size_t n;
   size_t cap;
   int readonly;
+  struct kwmap *kw;          /* the names of the keyword letters; set by the caller after mbox_open */
 } mbox;
 
 /* Parses a cur/ file name: *uid and *validity from ",U=" (0 if absent),
  * *flags from ":2,", *size from ",S=" (-1 if absent).  Pure. */
 void mbox_parse_name(const char *name, uint32_t *validity, uint32_t *uid, unsigned *flags,
                      long long *size);
+
+/* The keyword letters a..z after ":2," in a file name, as bits.  Pure. */
+uint32_t mbox_name_keywords(const char *name);
 
 /* Opens the folder: takes new mail, assigns UIDs, lists cur/ in UID order.
  * Returns 1, or 0 with errno. */
@@ -69,6 +76,8 @@ void mbox_close(mbox *mb);
 int mbox_path(const mbox *mb, size_t i, char *out, size_t n);
 /* Sets message i's flags (renames the file).  1 ok, 0 with errno. */
 int mbox_set_flags(mbox *mb, size_t i, unsigned flags);
+/* The same with the keyword letters too. */
+int mbox_set_flags_kw(mbox *mb, size_t i, unsigned flags, uint32_t keywords);
 /* Removes every message with MF_DELETED, calling gone(seq) for each (in
  * decreasing sequence order).  Returns 1, or 0 with errno. */
 int mbox_expunge(mbox *mb, void (*gone)(size_t seq, void *ctx), void *ctx);

@@ -10,6 +10,7 @@
 
 #include "header.h"
 #include "imapd.h"
+#include "keywords.h"
 
 #define SEARCH_DEPTH_MAX 32
 
@@ -113,6 +114,14 @@ static int key(imap_parser *p, ctx *c, int depth)
   if (!imap_atom(p, &k)) return -1;
   if (imap_is(k, "ALL")) return 1;
   if (flag_key(k, m->flags, &r)) return r;
+  if (imap_is(k, "KEYWORD") || imap_is(k, "UNKEYWORD")) {
+    imap_span w;
+    int b;
+    if (!imap_sp(p) || !imap_atom(p, &w)) return -1;
+    b = c->mb->kw ? kw_find(c->mb->kw, w.s, w.len) : -1;
+    r = b >= 0 && (m->keywords >> b & 1);
+    return imap_is(k, "KEYWORD") ? r : !r;
+  }
   if (imap_is(k, "NOT")) {
     if (!imap_sp(p) || (r = key(p, c, depth + 1)) < 0) return -1;
     return !r;
@@ -196,7 +205,7 @@ int search_command(mbox *mb, imap_parser *p, int uid)
   start = p->pos;
   /* check the syntax once even in an empty mailbox */
   if (!mb->n) {
-    mbox_msg dummy = { 0, 0, 0, 0 };
+    mbox_msg dummy = { 0 };
     mbox one = *mb;
     one.m = &dummy;
     one.n = 1;

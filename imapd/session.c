@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "keywords.h"
 #include "imapd.h"
 #include "imaputf7.h"
 #include "linebuf.h"
@@ -118,10 +119,96 @@ static void gone(size_t seq, void *ctx)
   out_printf("* %zu EXPUNGE\r\n", seq);
 }
 
+/* ---- keywords ------------------------------------------------------------ */
+
+static kwmap selkw;   /* the keyword names of the selected mailbox */
+
+#define KW_ARGS_MAX (2 * KW_MAX)   /* keywords in one command */
+#define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+
+/* FLAGS and PERMANENTFLAGS of the selected mailbox: the system flags and
+ * its keywords; "\*" while it has room for more. */
+static void out_mailbox_flags(void)
+{
+  int i;
+  out_puts("* FLAGS (" SYSTEM_FLAGS);
+  for (i = 0; i < KW_MAX; i++)
+    if (selkw.name[i]) { out_puts(" "); out_puts(selkw.name[i]); }
+  out_puts(")\r\n");
+  if (S->mb.readonly) { out_puts("* OK [PERMANENTFLAGS ()] read-only\r\n"); return; }
+  out_puts("* OK [PERMANENTFLAGS (" SYSTEM_FLAGS);
+  for (i = 0; i < KW_MAX; i++)
+    if (selkw.name[i]) { out_puts(" "); out_puts(selkw.name[i]); }
+  out_puts(kw_named(&selkw) == ((uint32_t)1 << KW_MAX) - 1 ? ")] flags\r\n" : " \\*)] flags\r\n");
+}
+
+/* Letters on the selected mailbox's messages that have no name. */
+static uint32_t unnamed_letters(void)
+{
+  uint32_t all = 0;
+  size_t i;
+  for (i = 0; i < S->mb.n; i++) all |= S->mb.m[i].keywords;
+  return all & ~kw_named(&selkw);
+}
+
+/* Another session or an APPEND may have named new keywords: read them and
+ * tell the client (untagged FLAGS). */
+static void keyword_updates(void)
+{
+  kwmap k = { 0 };
+  if (!S->selected || !kw_stale(&selkw, S->mb.dir)) return;
+  if (!kw_load(&k, S->mb.dir)) { warn_sys("unable to read the keywords of %s", S->mb.dir); return; }
+  if (kw_same(&k, &selkw)) { kw_free(&selkw); selkw = k; return; }
+  kw_free(&selkw);
+  selkw = k;
+  out_mailbox_flags();
+}
+
+/* Flags as a STORE or APPEND gives them: system flags as bits, keywords
+ * into kws (at most KW_ARGS_MAX, the same name once).  With paren the list
+ * must be in parentheses, else they are optional (STORE).  Returns 1, 0 for
+ * BAD (p->err), -1 for too many keywords. */
+static int parse_flags(imap_parser *p, int paren, unsigned *flags, kw_name *kws, size_t *nk)
+{
+  static const struct { const char *name; unsigned bit; } fl[] = {
+    { "\\Seen", MF_SEEN }, { "\\Answered", MF_ANSWERED }, { "\\Flagged", MF_FLAGGED },
+    { "\\Deleted", MF_DELETED }, { "\\Draft", MF_DRAFT },
+  };
+  imap_span f;
+  size_t k;
+  int many = 0;
+  *flags = 0;
+  *nk = 0;
+  if (imap_peek(p) == '(') { p->pos++; paren = 1; }
+  else if (paren) return imap_char(p, '(');
+  while (!(paren && imap_peek(p) == ')') && p->pos < p->n) {
+    if (!imap_flag(p, &f)) return 0;
+    if (f.s[0] == '\\') {
+      for (k = 0; k < sizeof fl / sizeof fl[0]; k++)
+        if (imap_is(f, fl[k].name)) *flags |= fl[k].bit;
+    } else if (!kw_valid(f.s, f.len)) {
+      p->err = "keyword too long";
+      return 0;
+    } else {
+      for (k = 0; k < *nk; k++)
+        if (kws[k].len == f.len && !strncasecmp(kws[k].s, f.s, f.len)) break;
+      if (k == *nk) {
+        if (*nk < KW_ARGS_MAX) kws[(*nk)++] = (kw_name){ f.s, f.len };
+        else many = 1;
+      }
+    }
+    if (imap_peek(p) == ' ') p->pos++;
+    else break;
+  }
+  if (paren && !imap_char(p, ')')) return 0;
+  return many ? -1 : 1;
+}
+
 static void updates(void)
 {
   size_t added = 0, i, recent = 0;
   if (!S->selected) return;
+  keyword_updates();
   if (!mbox_refresh(&S->mb, &added, gone, 0)) { warn_sys("unable to read the mailbox"); return; }
   if (added) {
     out_printf("* %zu EXISTS\r\n", S->mb.n);
@@ -172,13 +259,13 @@ static void do_select(const char *tag, size_t tl, imap_parser *p, int readonly)
     goto done;
   }
   S->selected = 1;
+  if (!kw_load(&selkw, dir)) warn_sys("unable to read the keywords of %s", dir);
+  S->mb.kw = &selkw;
   for (i = 0; i < S->mb.n; i++) {
     if (S->mb.m[i].flags & MF_RECENT) recent++;
     if (!unseen && !(S->mb.m[i].flags & MF_SEEN)) unseen = i + 1;
   }
-  out_puts("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n");
-  out_puts(readonly ? "* OK [PERMANENTFLAGS ()] read-only\r\n"
-                    : "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)] ok\r\n");
+  out_mailbox_flags();
   out_printf("* %zu EXISTS\r\n* %zu RECENT\r\n", S->mb.n, recent);
   if (unseen) out_printf("* OK [UNSEEN %zu] first unseen\r\n", unseen);
   out_printf("* OK [UIDVALIDITY %u] UIDs valid\r\n* OK [UIDNEXT %u] predicted next UID\r\n",
@@ -499,43 +586,51 @@ static void do_store(const char *tag, size_t tl, imap_parser *p, int uid)
 {
   static imap_range ranges[IMAP_SEQSET_MAX];
   imap_seqset set = { ranges, IMAP_SEQSET_MAX, 0, 0 };
-  imap_span item, f;
+  imap_span item;
   unsigned flags = 0;
-  int mode, silent, paren, failed = 0;
-  size_t i;
-  static const struct { const char *name; unsigned bit; } fl[] = {
-    { "\\Seen", MF_SEEN }, { "\\Answered", MF_ANSWERED }, { "\\Flagged", MF_FLAGGED },
-    { "\\Deleted", MF_DELETED }, { "\\Draft", MF_DRAFT },
-  };
+  int mode, silent, failed = 0, r;
+  size_t i, nk;
+  kw_name kws[KW_ARGS_MAX];
+  uint32_t kwmask = 0, named;
   if (!imap_seqset_parse(p, &set) || !imap_sp(p) || !imap_atom(p, &item) || !imap_sp(p)) goto bad;
   mode = item.s[0] == '+' ? 1 : item.s[0] == '-' ? -1 : 0;
   if (mode) { item.s++; item.len--; }
   silent = item.len > 7 && imap_is((imap_span){ item.s + item.len - 7, 7 }, ".SILENT");
   if (silent) item.len -= 7;
   if (!imap_is(item, "FLAGS")) { p->err = "STORE wants FLAGS, +FLAGS or -FLAGS"; goto bad; }
-  paren = imap_peek(p) == '(';
-  if (paren) p->pos++;
-  while (!(paren && imap_peek(p) == ')') && p->pos < p->n) {
-    size_t k;
-    if (!imap_flag(p, &f)) goto bad;
-    for (k = 0; k < sizeof fl / sizeof fl[0]; k++)
-      if (imap_is(f, fl[k].name)) flags |= fl[k].bit;
-    /* keywords are accepted and not kept yet (PERMANENTFLAGS does not offer \*) */
-    if (imap_peek(p) == ' ') p->pos++;
-    else break;
-  }
-  if (paren && !imap_char(p, ')')) goto bad;
-  if (!imap_eol(p)) goto bad;
+  if ((r = parse_flags(p, 0, &flags, kws, &nk)) == 0 || !imap_eol(p)) goto bad;
+  if (r < 0) { tagged(tag, tl, "NO [LIMIT] too many keywords"); return; }
   if (S->mb.readonly) { tagged(tag, tl, "NO [READ-ONLY] mailbox is read-only"); return; }
   if (!uid)
     for (i = 0; i < set.n; i++)
       if (set.r[i].lo > S->mb.n || set.r[i].hi > S->mb.n) { p->err = "no such message"; goto bad; }
+  keyword_updates();
+  if (mode < 0) {
+    for (i = 0; i < nk; i++) {
+      int b = kw_find(&selkw, kws[i].s, kws[i].len);
+      if (b >= 0) kwmask |= (uint32_t)1 << b;
+    }
+  } else if (nk) {
+    /* names are only ever added to the file: more letters named means new keywords */
+    uint32_t before = kw_named(&selkw);
+    int ok = kw_assign(&selkw, S->mb.dir, kws, nk, unnamed_letters(), &kwmask);
+    if (kw_named(&selkw) != before) out_mailbox_flags();
+    if (!ok) {
+      if (errno == ENOSPC) tagged(tag, tl, "NO [LIMIT] at most %d keywords in a mailbox", KW_MAX);
+      else tagged(tag, tl, "NO [SERVERBUG] cannot save the keywords");
+      return;
+    }
+  }
+  named = kw_named(&selkw);
   imap_seqset_resolve(&set, uid ? (S->mb.n ? S->mb.m[S->mb.n - 1].uid : 0) : (uint32_t)S->mb.n);
   for (i = 0; i < S->mb.n; i++) {
     unsigned nf, old = S->mb.m[i].flags & ~MF_RECENT;
+    uint32_t ok = S->mb.m[i].keywords, nkw;
     if (!imap_seqset_has(&set, uid ? S->mb.m[i].uid : (uint32_t)(i + 1))) continue;
     nf = mode > 0 ? old | flags : mode < 0 ? old & ~flags : flags;
-    if (!mbox_set_flags(&S->mb, i, nf)) { failed = 1; continue; }
+    /* letters without a name stay as they are */
+    nkw = mode > 0 ? ok | kwmask : mode < 0 ? ok & ~kwmask : kwmask | (ok & ~named);
+    if (!mbox_set_flags_kw(&S->mb, i, nf, nkw)) { failed = 1; continue; }
     if (!silent || uid) {
       out_printf("* %zu FETCH (", i + 1);
       if (uid) out_printf("UID %u ", (unsigned)S->mb.m[i].uid);
@@ -551,25 +646,24 @@ bad:
   tagged(tag, tl, "BAD %s", p->err ? p->err : "syntax error");
 }
 
-static int parse_flag_list(imap_parser *p, unsigned *flags)
+/* The letters in folder dir for the keywords names[0..n): adds the names
+ * the folder lacks.  The selected mailbox's names are kept current (and a
+ * new one is told to the client).  1, or 0 with errno (ENOSPC: too many). */
+static int folder_keywords(const char *dir, const kw_name *names, size_t n, uint32_t *mask)
 {
-  static const struct { const char *name; unsigned bit; } fl[] = {
-    { "\\Seen", MF_SEEN }, { "\\Answered", MF_ANSWERED }, { "\\Flagged", MF_FLAGGED },
-    { "\\Deleted", MF_DELETED }, { "\\Draft", MF_DRAFT },
-  };
-  imap_span f;
-  size_t k;
-  *flags = 0;
-  if (!imap_char(p, '(')) return 0;
-  while (imap_peek(p) != ')') {
-    if (!imap_flag(p, &f)) return 0;
-    for (k = 0; k < sizeof fl / sizeof fl[0]; k++)
-      if (imap_is(f, fl[k].name)) *flags |= fl[k].bit;
-    if (imap_peek(p) == ' ') p->pos++;
-    else if (imap_peek(p) != ')') return imap_char(p, ')');
+  kwmap k = { 0 };
+  int ok;
+  *mask = 0;
+  if (!n) return 1;
+  if (S->selected && !strcmp(dir, S->mb.dir)) {
+    uint32_t before = kw_named(&selkw);
+    ok = kw_assign(&selkw, dir, names, n, unnamed_letters(), mask);
+    if (kw_named(&selkw) != before) out_mailbox_flags();
+    return ok;
   }
-  p->pos++;
-  return 1;
+  ok = kw_load(&k, dir) && kw_assign(&k, dir, names, n, 0, mask);
+  kw_free(&k);
+  return ok;
 }
 
 static void do_append(const char *tag, size_t tl, imap_parser *p)
@@ -579,11 +673,13 @@ static void do_append(const char *tag, size_t tl, imap_parser *p)
   unsigned flags = 0;
   time_t t = 0;
   imap_span data;
-  int lit;
-  uint32_t validity, uid;
+  int lit, r = 1;
+  uint32_t validity, uid, kw = 0;
   struct stat st;
+  kw_name kws[KW_ARGS_MAX];
+  size_t nk = 0;
   if (!imap_astring(p, &name) || !imap_sp(p)) goto bad;
-  if (imap_peek(p) == '(' && (!parse_flag_list(p, &flags) || !imap_sp(p))) goto bad;
+  if (imap_peek(p) == '(' && ((r = parse_flags(p, 1, &flags, kws, &nk)) == 0 || !imap_sp(p))) goto bad;
   if (imap_peek(p) == '"' && (!imap_datetime(p, &t) || !imap_sp(p))) goto bad;
   if (!imap_string_raw(p, &data, &lit) || !imap_eol(p)) goto bad;
   if (!lit) { p->err = "the message must be a literal"; goto bad; }
@@ -591,7 +687,13 @@ static void do_append(const char *tag, size_t tl, imap_parser *p)
     tagged(tag, tl, "NO [TRYCREATE] no such mailbox");
     goto done;
   }
-  if (!copy_append(dir, data.s, data.len, flags, t, &validity, &uid)) {
+  if (r < 0) { tagged(tag, tl, "NO [LIMIT] too many keywords"); goto done; }
+  if (!folder_keywords(dir, kws, nk, &kw)) {
+    if (errno == ENOSPC) tagged(tag, tl, "NO [LIMIT] at most %d keywords in a mailbox", KW_MAX);
+    else tagged(tag, tl, "NO [SERVERBUG] cannot save the keywords");
+    goto done;
+  }
+  if (!copy_append(dir, data.s, data.len, flags, kw, t, &validity, &uid)) {
     tagged(tag, tl, "NO [SERVERBUG] cannot store the message");
     goto done;
   }
@@ -606,6 +708,41 @@ done:
   sa_free(&name);
 }
 
+/* The keyword letters in dir for copies of the selected mailbox's messages
+ * idx[0..k): each keyword by its name (letters without a name are left
+ * behind).  1, or 0 with errno. */
+static int copy_keywords(const size_t *idx, size_t k, const char *dir, uint32_t *kw)
+{
+  kw_name names[KW_MAX];
+  uint32_t used = 0, mask, map[KW_MAX] = { 0 };
+  size_t i, n = 0;
+  int b;
+  for (i = 0; i < k; i++) used |= S->mb.m[idx[i]].keywords;
+  used &= kw_named(&selkw);
+  if (!used) return 1;
+  if (!strcmp(dir, S->mb.dir)) {       /* the same folder: the same letters */
+    for (i = 0; i < k; i++) kw[i] = S->mb.m[idx[i]].keywords & used;
+    return 1;
+  }
+  for (b = 0; b < KW_MAX; b++)
+    if (used >> b & 1) names[n++] = (kw_name){ selkw.name[b], strlen(selkw.name[b]) };
+  if (!folder_keywords(dir, names, n, &mask)) return 0;
+  {
+    /* the destination's letter of each source letter */
+    kwmap d = { 0 };
+    if (!kw_load(&d, dir)) return 0;
+    for (b = 0; b < KW_MAX; b++) {
+      int t = (used >> b & 1) ? kw_find(&d, selkw.name[b], strlen(selkw.name[b])) : -1;
+      if (t >= 0) map[b] = (uint32_t)1 << t;
+    }
+    kw_free(&d);
+  }
+  for (i = 0; i < k; i++)
+    for (b = 0; b < KW_MAX; b++)
+      if ((S->mb.m[idx[i]].keywords & used) >> b & 1) kw[i] |= map[b];
+  return 1;
+}
+
 /* COPY and MOVE (RFC 6851). */
 static void do_copy(const char *tag, size_t tl, imap_parser *p, int uid, int move)
 {
@@ -614,7 +751,7 @@ static void do_copy(const char *tag, size_t tl, imap_parser *p, int uid, int mov
   sa name = SA_ZERO, su = SA_ZERO, du = SA_ZERO;
   char dir[MBOX_PATH_MAX];
   size_t *idx = 0, k = 0, i;
-  uint32_t validity = 0;
+  uint32_t validity = 0, *kw = 0;
   struct stat st;
   if (!imap_seqset_parse(p, &set) || !imap_sp(p) || !imap_astring(p, &name) || !imap_eol(p)) {
     tagged(tag, tl, "BAD %s", p->err);
@@ -633,7 +770,12 @@ static void do_copy(const char *tag, size_t tl, imap_parser *p, int uid, int mov
   for (i = 0; i < S->mb.n; i++)
     if (imap_seqset_has(&set, uid ? S->mb.m[i].uid : (uint32_t)(i + 1))) idx[k++] = i;
   if (!k) { tagged(tag, tl, "OK %s completed, nothing to do", move ? "MOVE" : "COPY"); goto done; }
-  if (!copy_messages(&S->mb, idx, k, dir, &validity, &su, &du)) {
+  if (!(kw = calloc(k, sizeof *kw)) || !copy_keywords(idx, k, dir, kw)) {
+    if (errno == ENOSPC) tagged(tag, tl, "NO [LIMIT] at most %d keywords in a mailbox", KW_MAX);
+    else tagged(tag, tl, "NO [SERVERBUG] cannot save the keywords");
+    goto done;
+  }
+  if (!copy_messages(&S->mb, idx, k, kw, dir, &validity, &su, &du)) {
     tagged(tag, tl, "NO [SERVERBUG] cannot copy");
     goto done;
   }
@@ -650,6 +792,7 @@ static void do_copy(const char *tag, size_t tl, imap_parser *p, int uid, int mov
            (int)(name.len > 100 ? 100 : name.len), name.s, k);
 done:
   free(idx);
+  free(kw);
   sa_free(&name);
   sa_free(&su);
   sa_free(&du);
