@@ -220,5 +220,268 @@ class Keywords(ImapFoldersBase):
         self.assertTrue(st.startswith("BAD"), st)
 
 
+def list_lines(lines):
+    """{name: (attributes as a set, the rest of the line)} from LIST lines."""
+    out = {}
+    for l in lines:
+        m = re.match(r'\* (?:LIST|LSUB) \(([^)]*)\) "\." ("(?:[^"\\]|\\.)*"|\S+)(.*)$', l)
+        if m:
+            name = m.group(2)
+            if name.startswith('"'):
+                name = name[1:-1]
+            out[name] = (set(m.group(1).split()), m.group(3).strip())
+    return out
+
+
+def status_lines(lines):
+    out = {}
+    for l in lines:
+        m = re.match(r'\* STATUS ("[^"]*"|\S+) \((.*)\)$', l)
+        if m:
+            name = m.group(1).strip('"')
+            v = m.group(2).split()
+            out[name] = dict(zip(v[0::2], (int(x) for x in v[1::2])))
+    return out
+
+
+class ListExtended(ImapFoldersBase):
+    def setUp(self):
+        super().setUp()
+        s = self.session()
+        # the usual folders come at the first session; then a tree
+        for name in ("Work", "Work.Projects", "Work.Projects.Old", "Lists", "Lists.debian",
+                     PRIVET, PRIVET + ".x"):
+            self.ok(s.create(name))
+        self.ok(s.subscribe("Work.Projects"))
+        self.ok(s.subscribe("Lists"))
+        self.ok(s.create("Gone"))
+        self.ok(s.subscribe("Gone"))
+        self.ok(s.delete("Gone"))           # a subscription without a folder
+        self.ok(s.unsubscribe("Junk"))
+        self.s = s
+
+    def test_capabilities(self):
+        caps = self.s.capabilities
+        for c in ("LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "CREATE-SPECIAL-USE", "CHILDREN"):
+            self.assertIn(c, caps)
+
+    def test_plain_list_children_and_noselect(self):
+        st, lines = self.raw(self.s, 'LIST "" "*"')
+        self.assertTrue(st.startswith("OK"), st)
+        l = list_lines(lines)
+        self.assertEqual(l["INBOX"][0], {"\\HasNoChildren"})
+        self.assertEqual(l["Work"][0], {"\\HasChildren"})
+        self.assertEqual(l["Work.Projects.Old"][0], {"\\HasNoChildren"})
+        self.assertEqual(l["Sent"][0], {"\\HasNoChildren", "\\Sent"})
+        self.assertNotIn("Gone", l)
+        st, lines = self.raw(self.s, 'LIST "" "%"')
+        self.assertEqual(set(list_lines(lines)), {"INBOX", "Work", "Lists", PRIVET, "Sent", "Drafts",
+                                                  "Trash", "Junk", "Archive"})
+        # a parent that is not a folder: \Noselect (plain LIST), \NonExistent (extended)
+        self.ok(self.s.delete("Work"))
+        st, lines = self.raw(self.s, 'LIST "" "Work%"')
+        self.assertEqual(list_lines(lines)["Work"][0], {"\\Noselect", "\\HasChildren"})
+        st, lines = self.raw(self.s, 'LIST () "" "Work%"')
+        self.assertEqual(list_lines(lines)["Work"][0], {"\\NonExistent", "\\HasChildren"})
+        st, lines = self.raw(self.s, 'SELECT Work')
+        self.assertTrue(st.startswith("NO"), st)
+        self.assertEqual(self.ok(self.s.select("Work.Projects")), [b"0"])
+        # deleting that parent again is an error (RFC 3501 6.3.4)
+        st, lines = self.raw(self.s, "DELETE Work")
+        self.assertTrue(st.startswith("NO"), st)
+
+    def test_subscribed_and_recursivematch(self):
+        st, lines = self.raw(self.s, 'LIST (SUBSCRIBED) "" "*"')
+        self.assertTrue(st.startswith("OK"), st)
+        l = list_lines(lines)
+        self.assertEqual(set(l), {"INBOX", "Sent", "Drafts", "Trash", "Archive", "Work.Projects",
+                                  "Lists", "Gone"})
+        self.assertIn("\\Subscribed", l["Lists"][0])
+        self.assertEqual(l["Gone"][0], {"\\Subscribed", "\\NonExistent", "\\HasNoChildren"})
+        self.assertEqual(l["Sent"][0], {"\\Subscribed", "\\HasNoChildren", "\\Sent"})
+        st, lines = self.raw(self.s, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "%" RETURN (CHILDREN)')
+        l = list_lines(lines)
+        self.assertEqual(l["Work"], ({"\\HasChildren"}, '("CHILDINFO" ("SUBSCRIBED"))'))
+        self.assertEqual(l["Lists"][0], {"\\Subscribed", "\\HasChildren"})
+        self.assertEqual(l["Lists"][1], "")
+        self.assertNotIn("Junk", l)
+        st, lines = self.raw(self.s, 'LIST (RECURSIVEMATCH) "" "%"')
+        self.assertTrue(st.startswith("BAD"), st)
+        st, lines = self.raw(self.s, 'LIST (BOGUS) "" "%"')
+        self.assertTrue(st.startswith("BAD"), st)
+        # RETURN (SUBSCRIBED) marks them without selecting by them; REMOTE changes nothing
+        st, lines = self.raw(self.s, 'LIST (REMOTE) "" "*" RETURN (SUBSCRIBED CHILDREN)')
+        l = list_lines(lines)
+        self.assertIn("Work.Projects.Old", l)
+        self.assertEqual(l["Work.Projects"][0], {"\\Subscribed", "\\HasChildren"})
+        self.assertEqual(l["Work.Projects.Old"][0], {"\\HasNoChildren"})
+        # LSUB still works
+        typ, data = self.s.lsub('""', "*")
+        self.assertEqual(typ, "OK")
+        self.assertTrue(any(b'"Work.Projects"' in d or b" Work.Projects" in d for d in data), data)
+
+    def test_several_patterns_and_special_use(self):
+        st, lines = self.raw(self.s, 'LIST "" ("Work.*" "Lis%" INBOX)')
+        self.assertEqual(set(list_lines(lines)), {"Work.Projects", "Work.Projects.Old", "Lists", "INBOX"})
+        st, lines = self.raw(self.s, 'LIST (SPECIAL-USE) "" "*" RETURN (SPECIAL-USE)')
+        l = list_lines(lines)
+        self.assertEqual({k: v[0] - {"\\HasNoChildren", "\\HasChildren"} for k, v in l.items()},
+                         {"Sent": {"\\Sent"}, "Drafts": {"\\Drafts"}, "Trash": {"\\Trash"},
+                          "Junk": {"\\Junk"}, "Archive": {"\\Archive"}})
+        # CREATE-SPECIAL-USE
+        self.ok(self.s._simple_command("CREATE", '"Sent Items"', "(USE (\\Sent))"))
+        st, lines = self.raw(self.s, 'LIST (SPECIAL-USE) "" "Sent*"')
+        l = list_lines(lines)
+        self.assertIn("\\Sent", l["Sent Items"][0])
+        st, lines = self.raw(self.s, 'CREATE Odd (USE (\\Bogus))')
+        self.assertTrue(st.startswith("NO [USEATTR]"), st)
+        st, lines = self.raw(self.s, 'LIST "" Odd')
+        self.assertEqual(list_lines(lines), {})
+
+    def test_list_status(self):
+        self.deliver()
+        self.deliver()
+        self.deliver(folder="Lists")
+        # one message in Lists has a UID already, seen; one more arrives
+        s2 = self.session()
+        self.ok(s2.select("Lists"))
+        self.ok(s2.store("1", "+FLAGS", "(\\Seen)"))
+        s2.logout()
+        self.sessions.remove(s2)
+        self.deliver(folder="Lists")
+        self.deliver(folder=PRIVET + ".x")
+        st, lines = self.raw(self.s, 'LIST "" "*" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT UIDVALIDITY RECENT))')
+        self.assertTrue(st.startswith("OK"), st)
+        l, stat = list_lines(lines), status_lines(lines)
+        self.assertEqual(stat["INBOX"]["MESSAGES"], 2)
+        self.assertEqual(stat["INBOX"]["UNSEEN"], 2)
+        self.assertEqual(stat["INBOX"]["UIDNEXT"], 3)
+        self.assertEqual(stat["Lists"]["MESSAGES"], 2)
+        self.assertEqual(stat["Lists"]["UNSEEN"], 1)
+        self.assertEqual(stat["Lists"]["UIDNEXT"], 3)
+        self.assertEqual(stat["Lists"]["RECENT"], 1)
+        self.assertEqual(stat[PRIVET + ".x"]["MESSAGES"], 1)
+        self.assertEqual(stat[PRIVET]["MESSAGES"], 0)
+        self.assertEqual(set(stat), set(l))
+        # the STATUS line follows its LIST line; the UIDVALIDITY is the one SELECT gives
+        i = [k for k, x in enumerate(lines) if x.startswith("* LIST") and "Lists" in x and "debian" not in x][0]
+        self.assertTrue(lines[i + 1].startswith('* STATUS "Lists"') or lines[i + 1].startswith("* STATUS Lists"))
+        self.ok(self.s.select("Lists"))
+        self.assertEqual(int(self.s.untagged_responses["UIDVALIDITY"][0]), stat["Lists"]["UIDVALIDITY"])
+        self.assertEqual(self.ok(self.s.status("Lists", "(UIDNEXT MESSAGES)")),
+                         [b'"Lists" (UIDNEXT 3 MESSAGES 2)'])
+        # no STATUS for a folder that does not exist
+        self.ok(self.s.delete("Work"))
+        st, lines = self.raw(self.s, 'LIST () "" "Work" RETURN (STATUS (MESSAGES))')
+        self.assertIn("\\NonExistent", list_lines(lines)["Work"][0])
+        self.assertEqual(status_lines(lines), {})
+
+    def test_list_status_is_fast_on_a_large_folder(self):
+        cur = os.path.join(self.md, ".Lists", "cur")
+        self.ok(self.s.status("Lists", "(MESSAGES)"))     # the folder's UID state exists
+        body = b"Subject: x\n\nx\n"
+        for i in range(20000):
+            name = "%d.M%dP1.big,S=%d:2,%s" % (1700000000 + i, i, len(body), "S" if i % 2 else "")
+            with open(os.path.join(cur, name), "wb") as f:
+                f.write(body)
+        t = time.monotonic()
+        st, lines = self.raw(self.s, 'LIST "" "Lists" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT))')
+        first = time.monotonic() - t
+        t = time.monotonic()
+        st, lines = self.raw(self.s, 'LIST "" "Lists" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT))')
+        again = time.monotonic() - t
+        stat = status_lines(lines)["Lists"]
+        self.assertEqual(stat, {"MESSAGES": 20000, "UNSEEN": 10000, "UIDNEXT": 20001})
+        self.assertLess(again, 1.0, "LIST-STATUS of 20000 messages took %.2fs" % again)
+        # counting gave out no UIDs and read no message: names are as they were
+        self.assertEqual(len([n for n in os.listdir(cur) if ",U=" in n]), 0)
+
+
+class Rename(ImapFoldersBase):
+    def test_rename_inbox(self):
+        self.deliver()
+        self.deliver()
+        s = self.session()
+        self.ok(s.select("INBOX"))
+        validity = int(s.untagged_responses["UIDVALIDITY"][0])
+        self.ok(s.store("2", "+FLAGS", "(\\Flagged $Important)"))
+        self.deliver()                      # not seen by any session yet
+        st, lines = self.raw(s, "RENAME INBOX " + ENTWURFE)
+        self.assertTrue(st.startswith("OK"), st)
+        self.assertEqual([l for l in lines if l.endswith("EXPUNGE")], ["* 2 EXPUNGE", "* 1 EXPUNGE"])
+        self.assertEqual(self.ok(s.select("INBOX")), [b"0"])
+        self.assertEqual(int(s.untagged_responses["UIDVALIDITY"][0]), validity)
+        self.assertEqual(self.ok(s.select(ENTWURFE)), [b"3"])
+        # same UIDVALIDITY and UIDs in the new folder, flags and keywords kept
+        self.assertEqual(int(s.untagged_responses["UIDVALIDITY"][0]), validity)
+        typ, data = s.uid("FETCH", "1:*", "(FLAGS)")
+        got = [(int(re.search(rb"UID (\d+)", d).group(1)), set(re.search(rb"FLAGS \(([^)]*)\)", d).group(1).decode().split()) - {"\\Recent"}) for d in data]
+        self.assertEqual(sorted(got), [(1, set()), (2, {"\\Flagged", "$Important"}), (3, set())])
+        # INBOX never gives those UIDs again
+        self.deliver()
+        self.ok(s.select("INBOX"))
+        self.assertEqual(self.ok(s.uid("SEARCH", "ALL")), [b"4"])
+        # the name is listed, in modified UTF-7
+        st, lines = self.raw(s, 'LIST "" "Entw*" RETURN (STATUS (MESSAGES))')
+        self.assertEqual(status_lines(lines), {ENTWURFE: {"MESSAGES": 3}})
+        # onto an existing name
+        st, lines = self.raw(s, "RENAME INBOX Sent")
+        self.assertTrue(st.startswith("NO [ALREADYEXISTS]"), st)
+        st, lines = self.raw(s, "RENAME Sent INBOX")
+        self.assertTrue(st.startswith("NO [ALREADYEXISTS]"), st)
+
+    def test_rename_with_children_and_subscriptions(self):
+        s = self.session()
+        for n in ("A", "A.B", "A.B.C", "AB"):
+            self.ok(s.create(n))
+            self.ok(s.subscribe(n))
+        self.ok(s.append("A.B", None, None, MSG))
+        self.ok(s.select("A.B"))
+        validity = int(s.untagged_responses["UIDVALIDITY"][0])
+        st, lines = self.raw(s, "RENAME A " + PRIVET)
+        self.assertTrue(st.startswith("OK"), st)
+        st, lines = self.raw(s, 'LIST "" "*"')
+        names = set(list_lines(lines))
+        self.assertTrue({PRIVET, PRIVET + ".B", PRIVET + ".B.C", "AB"} <= names, names)
+        self.assertFalse({"A", "A.B", "A.B.C"} & names)
+        st, lines = self.raw(s, 'LIST (SUBSCRIBED) "" "*"')
+        names = set(list_lines(lines))
+        self.assertTrue({PRIVET, PRIVET + ".B", PRIVET + ".B.C", "AB"} <= names, names)
+        # the selected folder went with it
+        self.assertEqual(self.ok(s.fetch("1", "(RFC822.SIZE)"))[0][:2], b"1 ")
+        self.ok(s.select(PRIVET + ".B"))
+        self.assertEqual(int(s.untagged_responses["UIDVALIDITY"][0]), validity)
+        # onto an existing name, into itself, from nothing
+        st, lines = self.raw(s, "RENAME AB " + PRIVET)
+        self.assertTrue(st.startswith("NO [ALREADYEXISTS]"), st)
+        self.ok(s.create("Z.B"))
+        st, lines = self.raw(s, "RENAME %s Z" % PRIVET)
+        self.assertTrue(st.startswith("NO [ALREADYEXISTS]"), st)   # Z.B is taken
+        self.assertTrue(os.path.isdir(os.path.join(self.md, "." + PRIVET + ".B.C")))
+        st, lines = self.raw(s, "RENAME %s %s.sub" % (PRIVET, PRIVET))
+        self.assertTrue(st.startswith("NO [CANNOT]"), st)
+        st, lines = self.raw(s, "RENAME Nothing Else")
+        self.assertTrue(st.startswith("NO [NONEXISTENT]"), st)
+        st, lines = self.raw(s, "RENAME AB &AGE-")
+        self.assertTrue(st.startswith("NO"), st)
+
+    def test_create_trailing_delimiter_and_delete(self):
+        s = self.session()
+        self.ok(s.create("Parent."))
+        st, lines = self.raw(s, 'LIST "" "Parent*"')
+        self.assertEqual(list_lines(lines), {"Parent": ({"\\HasNoChildren"}, "")})
+        st, lines = self.raw(s, "CREATE Parent")
+        self.assertTrue(st.startswith("NO [ALREADYEXISTS]"), st)
+        self.ok(s.create("Parent.Child"))
+        self.ok(s.append("Parent", None, None, MSG))
+        self.ok(s.delete("Parent"))
+        st, lines = self.raw(s, 'LIST "" "Parent*"')
+        self.assertEqual(list_lines(lines), {"Parent": ({"\\Noselect", "\\HasChildren"}, ""),
+                                             "Parent.Child": ({"\\HasNoChildren"}, "")})
+        self.ok(s.delete("Parent.Child"))
+        st, lines = self.raw(s, 'LIST "" "Parent*"')
+        self.assertEqual(list_lines(lines), {})
+
+
 if __name__ == "__main__":
     unittest.main()
