@@ -483,5 +483,70 @@ class Rename(ImapFoldersBase):
         self.assertEqual(list_lines(lines), {})
 
 
+LOGIN_PROGS = ("yubin-auth", "yubin-imapd", "yubin-imap-login", "yubin-tlsd")
+
+
+@unittest.skipUnless(all(os.path.exists(os.path.join(BUILD, p)) for p in LOGIN_PROGS), "IMAP not built")
+class ThroughTheService(unittest.TestCase):
+    """A client logging in through yubin-imap-login (STARTTLS port, loopback
+    plain login allowed): keywords, LIST-EXTENDED with STATUS and RENAME of
+    INBOX, with the files owned by the account."""
+
+    @classmethod
+    def setUpClass(cls):
+        from test_imap_login import ImapServer
+        cls.srv = ImapServer()
+        cls.srv.setup()
+        cls.srv.control("plainloopback", "")
+        cls.srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+
+    def test_keywords_list_status_rename_inbox(self):
+        addr, pw = "folders%d@example.com" % os.getpid(), "pw-" + "f" * 10
+        home = self.srv.add_account(addr, pw)
+        self.srv.deliver(addr, MSG)
+        self.srv.deliver(addr, MSG)
+        m = imaplib.IMAP4("127.0.0.1", self.srv.port_stls, timeout=30)
+        try:
+            self.assertEqual(m.login(addr, pw)[0], "OK")
+            self.assertIn(b"LIST-STATUS", m.capability()[1][0])
+            self.assertEqual(m.select("INBOX"), ("OK", [b"2"]))
+            typ, data = m.store("1", "+FLAGS", "($Forwarded $label1)")
+            self.assertEqual(typ, "OK", data)
+            self.assertIn(b"$label1", data[0])
+            typ, data = m.search(None, "KEYWORD", "$label1")
+            self.assertEqual((typ, data), ("OK", [b"1"]))
+            self.assertEqual(m.create(ENTWURFE)[0], "OK")
+            self.assertEqual(m.copy("1:2", ENTWURFE)[0], "OK")
+            typ, data = m._simple_command("LIST", '""', '("INBOX" "Entw*")', "RETURN",
+                                          "(SUBSCRIBED STATUS (MESSAGES UNSEEN))")
+            self.assertEqual(typ, "OK", data)
+            st = m.untagged_responses.pop("STATUS", [])
+            self.assertIn(b'"%s" (MESSAGES 2 UNSEEN 2)' % ENTWURFE.encode(), st)
+            self.assertIn(b"INBOX (MESSAGES 2 UNSEEN 2)", [x.replace(b'"', b"") for x in st])
+            lst = m.untagged_responses.pop("LIST", [])
+            self.assertIn(b'(\\Subscribed \\HasNoChildren) "." INBOX', lst)
+            self.assertEqual(m.rename("INBOX", "Old-Inbox")[0], "OK")
+            self.assertEqual(m.select("INBOX"), ("OK", [b"0"]))
+            self.assertEqual(m.select("Old-Inbox"), ("OK", [b"2"]))
+            typ, data = m.fetch("1", "(FLAGS)")
+            self.assertIn(b"$Forwarded", data[0])
+            m.logout()
+        finally:
+            try:
+                m.shutdown()
+            except Exception:
+                pass
+        # written by the session, as the account
+        md = os.path.join(home, "Maildir")
+        for f in ("dovecot-keywords", ".Old-Inbox/dovecot-keywords", "." + ENTWURFE + "/dovecot-keywords"):
+            self.assertEqual(os.stat(os.path.join(md, f)).st_uid, self.srv.uid, f)
+        with open(os.path.join(md, "." + ENTWURFE, "dovecot-keywords")) as f:
+            self.assertEqual(f.read(), "0 $Forwarded\n1 $label1\n")
+
+
 if __name__ == "__main__":
     unittest.main()
