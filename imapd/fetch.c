@@ -460,7 +460,7 @@ void out_flags(const mbox *mb, size_t i)
   out_puts("(");
   for (k = 0; k < sizeof fl / sizeof fl[0]; k++)
     if (mb->m[i].flags & fl[k].bit) { out_puts(any ? " " : ""); out_puts(fl[k].name); any = 1; }
-  for (k = 0; mb->kw && k < KW_MAX; k++)
+  for (k = 0; mb->kw && mb->m[i].keywords && k < KW_MAX; k++)
     if ((mb->m[i].keywords >> k & 1) && mb->kw->name[k]) {
       out_puts(any ? " " : "");
       out_puts(mb->kw->name[k]);
