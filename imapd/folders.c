@@ -99,7 +99,7 @@ static void sort_merge(folder_list *l)
 
 int folder_list_build(folder_list *l, const char *maildir)
 {
-  char path[MBOX_PATH_MAX + 32];
+  char path[MBOX_PATH_MAX + 300];
   DIR *d;
   struct dirent *e;
   FILE *f;
@@ -110,6 +110,11 @@ int folder_list_build(folder_list *l, const char *maildir)
   while ((e = readdir(d))) {
     const char *n = e->d_name;
     if (n[0] != '.' || !n[1] || n[1] == '.') continue;
+    if (e->d_type != DT_DIR) {          /* a file such as ".customflags" is no folder */
+      struct stat st;
+      snprintf(path, sizeof path, "%s/%s", maildir, n);
+      if (e->d_type != DT_UNKNOWN || stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) continue;
+    }
     if (!add(l, n + 1, strlen(n + 1), 1, 0)) { closedir(d); goto fail; }
   }
   closedir(d);

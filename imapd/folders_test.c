@@ -61,6 +61,8 @@ TEST(list_status_rename)
   mk("x");
   snprintf(p, sizeof p, "%s/subscriptions", md);
   if ((f = fopen(p, "w"))) { fputs("a.b\nnone\nx\n", f); fclose(f); }
+  snprintf(p, sizeof p, "%s/.customflags", md);
+  if ((f = fopen(p, "w"))) fclose(f);
   CHECK(folder_list_build(&l, md));
   CHECK(l.n == 6 && !strcmp(l.e[0].name, "INBOX"));
   CHECK((e = get(&l, "a")) && !e->exists && e->children && e->subchildren && !e->subscribed);
