@@ -74,10 +74,38 @@ TEST(letters)
   CHECK(mbox_name_keywords("1.M2.h") == 0);
 }
 
+/* mailbox.c keeps the keyword letters: parsed into keywords, written back
+ * in order after the system flags, other unknown letters untouched. */
+TEST(mailbox_letters)
+{
+  char dir[256], p[512];
+  mbox mb;
+  FILE *f;
+  snprintf(dir, sizeof dir, "/tmp/yubin-kwmb-test.%ld", (long)getpid());
+  mkdir(dir, 0700);
+  snprintf(p, sizeof p, "%s/cur", dir); mkdir(p, 0700);
+  snprintf(p, sizeof p, "%s/new", dir); mkdir(p, 0700);
+  snprintf(p, sizeof p, "%s/tmp", dir); mkdir(p, 0700);
+  snprintf(p, sizeof p, "%s/cur/1000.A.h,S=5:2,PSbz", dir);
+  if ((f = fopen(p, "w"))) { fputs("x\n\ny\n", f); fclose(f); }
+  CHECK(mbox_open(&mb, dir, 0) && mb.n == 1);
+  CHECK(mb.n == 1 && mb.m[0].keywords == (2u | (1u << 25)) && (mb.m[0].flags & MF_SEEN));
+  CHECK(mb.n == 1 && strstr(mb.m[0].name, ":2,PSbz"));
+  CHECK(mb.n == 1 && mbox_set_flags_kw(&mb, 0, MF_FLAGGED | MF_SEEN, 1u | 4u));
+  CHECK(mb.n == 1 && strstr(mb.m[0].name, ":2,FPSac") && mb.m[0].keywords == 5u);
+  CHECK(mb.n == 1 && mbox_set_flags(&mb, 0, MF_SEEN) && strstr(mb.m[0].name, ":2,PSac"));
+  mbox_close(&mb);
+  CHECK(mbox_open(&mb, dir, 0) && mb.n == 1 && mb.m[0].keywords == 5u);
+  mbox_close(&mb);
+  snprintf(p, sizeof p, "rm -rf '%s'", dir);
+  CHECK(system(p) == 0);
+}
+
 int main(void)
 {
   RUN(parse);
   RUN(assign);
   RUN(letters);
+  RUN(mailbox_letters);
   return test_report();
 }
