@@ -58,15 +58,6 @@ class ImapFoldersBase(unittest.TestCase):
         self.assertEqual(typ, "OK", data)
         return data
 
-    def cmd(self, s, name, *args):
-        """A raw command: (status, untagged lines as bytes, tagged text)."""
-        tag = s._command(name, *args)
-        try:
-            typ, data = s._command_complete(name, tag)
-        except imaplib.IMAP4.error as e:
-            return "BAD", [], str(e)
-        return typ, data, s
-
     def raw(self, s, line):
         """Sends one command line as it is; returns (tagged status line,
         the untagged lines in between), both decoded."""
@@ -86,7 +77,7 @@ class ImapFoldersBase(unittest.TestCase):
                 return l[len(tag) + 1:], lines
             lines.append(l)
 
-    def flags(self, s, uid=None):
+    def flags(self, s):
         typ, data = s.fetch("1:*", "(FLAGS)")
         self.assertEqual(typ, "OK")
         out = []
