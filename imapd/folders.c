@@ -18,7 +18,6 @@
 #include "sa.h"
 
 #define SUBSCRIPTIONS_MAX ((size_t)1 << 20)   /* bytes of MAILDIR/subscriptions read */
-#define MATCH_BUDGET 100000                    /* steps of one pattern match */
 
 /* ---- the list of folders ---------------------------------------------- */
 
@@ -162,37 +161,42 @@ fail:
   return 0;
 }
 
-/* '*' matches anything, '%' anything but the delimiter. */
-static int wild(const char *p, size_t pn, const char *s, size_t sn, long *budget)
+/* '*' matches anything, '%' anything but the delimiter.  Row by row over
+ * the pattern (d[j]: the pattern so far matches the first j octets of the
+ * name), so the work is at most pattern length times name length. */
+static int wild(const char *p, size_t pn, const char *s, size_t sn)
 {
-  while (pn) {
-    if (--*budget <= 0) return 0;
-    if (*p == '*' || *p == '%') {
-      size_t k;
-      while (pn > 1 && (p[1] == '*' || p[1] == '%') && *p == p[1]) { p++; pn--; }
-      for (k = 0; k <= sn; k++) {
-        if (wild(p + 1, pn - 1, s + k, sn - k, budget)) return 1;
-        if (*budget <= 0) return 0;
-        if (k < sn && *p == '%' && s[k] == '.') break;
+  unsigned char d[FOLDER_NAME_MAX + 2];
+  size_t i, j;
+  int alive;
+  if (sn > FOLDER_NAME_MAX) return 0;
+  memset(d, 0, sn + 1);
+  d[0] = 1;
+  for (i = 0; i < pn; i++) {
+    if (p[i] == '*' || p[i] == '%') {
+      int on = 0;
+      for (j = 0; j <= sn; j++) {
+        if (p[i] == '%' && j && s[j - 1] == '.') on = 0;
+        on |= d[j];
+        d[j] = (unsigned char)on;
       }
-      return 0;
+    } else {
+      for (j = sn; j > 0; j--) d[j] = d[j - 1] && s[j - 1] == p[i];
+      d[0] = 0;
     }
-    if (!sn || *p != *s) return 0;
-    p++; pn--; s++; sn--;
+    for (alive = 0, j = 0; j <= sn && !alive; j++) alive = d[j];
+    if (!alive) return 0;
   }
-  return sn == 0;
+  return d[sn];
 }
 
 int folder_match(const char *pat, size_t pn, const char *name, size_t nn)
 {
-  long budget = MATCH_BUDGET;
-  if (wild(pat, pn, name, nn, &budget)) return 1;
+  if (wild(pat, pn, name, nn)) return 1;
   /* INBOX in any case: "inbox", "Inbox.%" ... */
   if (nn >= 5 && !strncmp(name, "INBOX", 5) && (nn == 5 || name[5] == '.') && pn >= 5 &&
-      !strncasecmp(pat, "INBOX", 5)) {
-    budget = MATCH_BUDGET;
-    return wild(pat + 5, pn - 5, name + 5, nn - 5, &budget);
-  }
+      !strncasecmp(pat, "INBOX", 5))
+    return wild(pat + 5, pn - 5, name + 5, nn - 5);
   return 0;
 }
 

@@ -31,8 +31,9 @@ typedef struct folder_list {
 int folder_list_build(folder_list *l, const char *maildir);
 void folder_list_free(folder_list *l);
 
-/* Does the pattern (with "*" and "%") match name?  "INBOX" matches
- * ignoring case.  Pure. */
+/* Does the pattern (with "*" and "%") match name (at most
+ * FOLDER_NAME_MAX octets; longer ones match nothing)?  "INBOX" matches
+ * ignoring case.  Work at most the product of the lengths.  Pure. */
 int folder_match(const char *pat, size_t pn, const char *name, size_t nn);
 
 /* The special-use attribute of folder name ("\Sent" ...) into out: the one
