@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "cache.h"
 #include "keywords.h"
 #include "maildir.h"
 #include "mailbox.h"
@@ -471,6 +472,11 @@ int folder_rename_inbox(const char *maildir, const char *to)
   snprintf(b, sizeof b, "%s/%s", dir, KW_FILE);
   if (!copy_small_file(a, b)) goto done;
   if (!move_all(maildir, to, "cur") || !move_all(maildir, to, "new")) goto done;
+  /* the cache goes with the messages (its records are theirs: same UIDs,
+   * same files); INBOX starts a new one */
+  snprintf(a, sizeof a, "%s/%s", maildir, CACHE_FILE);
+  snprintf(b, sizeof b, "%s/%s", dir, CACHE_FILE);
+  if (rename(a, b) < 0 && errno != ENOENT) goto done;
   ok = 1;
 done:
   saved = errno;
