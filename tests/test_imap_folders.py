@@ -163,6 +163,43 @@ class Keywords(ImapFoldersBase):
         self.assertEqual(self.flags(s), [{"\\Seen", "$label1", "NonJunk"}, {"$label1", "Junk", "$Forwarded"}])
         self.assertEqual(self.ok(s.search(None, "KEYWORD", "Junk")), [b"2"])
 
+    def test_full_destination_refuses_and_keeps_everything(self):
+        self.deliver()
+        s = self.session()
+        self.ok(s.create("Full"))
+        with open(os.path.join(self.md, ".Full", "dovecot-keywords"), "w") as f:
+            f.write("".join("%d full%d\n" % (i, i) for i in range(26)))
+        self.ok(s.select("INBOX"))
+        self.ok(s.store("1", "+FLAGS", "(Mine)"))
+        st, lines = self.raw(s, "MOVE 1 Full")
+        self.assertTrue(st.startswith("NO [LIMIT]"), st)
+        self.assertEqual(self.flags(s), [{"Mine"}])
+        self.assertEqual(len(self.names()), 1)
+        self.assertEqual(os.listdir(os.path.join(self.md, ".Full", "cur")), [])
+        # a keyword the destination knows is fine
+        self.ok(s.store("1", "FLAGS", "(full7)"))
+        self.ok(s.copy("1", "Full"))
+        self.ok(s.select("Full"))
+        self.assertEqual(self.flags(s), [{"full7"}])
+        self.assertTrue(self.names("Full")[0].endswith(":2,h"), self.names("Full"))
+
+    def test_idle_hears_of_a_new_keyword(self):
+        self.deliver()
+        a, b = self.session(), self.session()
+        self.ok(a.select("INBOX"))
+        self.ok(b.select("INBOX"))
+        tag = a._new_tag().decode()
+        a.send(("%s IDLE\r\n" % tag).encode())
+        self.assertTrue(a._get_line().startswith(b"+"))
+        self.ok(b.store("1", "+FLAGS", "($Important)"))
+        deadline, got = time.time() + 5, []
+        while time.time() < deadline and not any(l.startswith(b"* FLAGS") for l in got):
+            got.append(a._get_line())
+        self.assertTrue(any(l.startswith(b"* FLAGS") and b"$Important" in l for l in got), got)
+        a.send(b"DONE\r\n")
+        while not a._get_line().startswith(tag.encode()):
+            pass
+
     def test_damaged_map_and_unnamed_letters(self):
         self.deliver()
         s = self.session()
@@ -306,10 +343,16 @@ class ListExtended(ImapFoldersBase):
         self.assertIn("Work.Projects.Old", l)
         self.assertEqual(l["Work.Projects"][0], {"\\Subscribed", "\\HasChildren"})
         self.assertEqual(l["Work.Projects.Old"][0], {"\\HasNoChildren"})
-        # LSUB still works
-        typ, data = self.s.lsub('""', "*")
-        self.assertEqual(typ, "OK")
-        self.assertTrue(any(b'"Work.Projects"' in d or b" Work.Projects" in d for d in data), data)
+        # LSUB still works; "%" shows an unsubscribed level above a subscription as \\Noselect
+        st, lines = self.raw(self.s, 'LSUB "" "*"')
+        l = list_lines(lines)
+        self.assertIn("Work.Projects", l)
+        self.assertNotIn("Work", l)
+        self.assertEqual(l["Gone"][0], {"\\Noselect", "\\HasNoChildren"})
+        st, lines = self.raw(self.s, 'LSUB "" "%"')
+        l = list_lines(lines)
+        self.assertEqual(l["Work"][0], {"\\Noselect", "\\HasChildren"})
+        self.assertNotIn("Work.Projects", l)
 
     def test_several_patterns_and_special_use(self):
         st, lines = self.raw(self.s, 'LIST "" ("Work.*" "Lis%" INBOX)')
