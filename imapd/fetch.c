@@ -512,18 +512,19 @@ static size_t flags_text(unsigned flags, char *b)
   return o;
 }
 
-static int has_keywords(const mbox *mb, size_t i) { return mb->kw && mb->m[i].keywords; }
+static uint32_t has_keywords(const mbox *mb, size_t i) { return mb->kw ? mbox_keywords(mb, i) : 0; }
 
 /* The system flags, then the keywords that have a name (keywords.h). */
 void out_flags(const mbox *mb, size_t i)
 {
   char b[FLAGS_TEXT_MAX];
   size_t n = flags_text(mb->m[i].flags, b), k;
+  uint32_t kw = has_keywords(mb, i);
   int any = n > 2;
-  if (!has_keywords(mb, i)) { out_put(b, n); return; }
+  if (!kw) { out_put(b, n); return; }
   out_put(b, n - 1);                /* without its ")" */
   for (k = 0; k < KW_MAX; k++)
-    if ((mb->m[i].keywords >> k & 1) && mb->kw->name[k]) {
+    if ((kw >> k & 1) && mb->kw->name[k]) {
       if (any) out_puts(" ");
       out_puts(mb->kw->name[k]);
       any = 1;

@@ -14,6 +14,7 @@
 #include "atomic.h"
 #include "cache.h"
 #include "keywords.h"
+#include "log.h"
 #include "maildir.h"
 #include "mailbox.h"
 #include "sa.h"
@@ -397,7 +398,8 @@ int folder_rename(const char *maildir, const char *from, const char *to)
     done++;
   }
   if (!fsync_dir(maildir)) goto undo;
-  if (!rename_subscriptions(maildir, from, to)) goto done;   /* the folders moved; only subscriptions stay */
+  /* the folders moved: a failure here leaves only the old subscriptions */
+  if (!rename_subscriptions(maildir, from, to)) warn_sys("unable to rename the subscriptions of %s", from);
   ok = 1;
   goto done;
 undo:

@@ -503,7 +503,6 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
       l->n = k;
       goto done;
     }
-    l->m[k].keywords = mbox_name_keywords(l->m[k].name);
     k++;
   }
   l->n = k;
@@ -618,7 +617,7 @@ int mbox_path(const mbox *mb, size_t i, char *out, size_t n)
 
 int mbox_set_flags(mbox *mb, size_t i, unsigned flags)
 {
-  return mbox_set_flags_kw(mb, i, flags, mb->m[i].keywords);
+  return mbox_set_flags_kw(mb, i, flags, mbox_keywords(mb, i));
 }
 
 int mbox_set_flags_kw(mbox *mb, size_t i, unsigned flags, uint32_t keywords)
@@ -628,7 +627,7 @@ int mbox_set_flags_kw(mbox *mb, size_t i, unsigned flags, uint32_t keywords)
   mbox_msg *x = &mb->m[i];
   unsigned keep = x->flags & MF_RECENT;
   flags &= ~MF_RECENT;
-  if ((x->flags & ~MF_RECENT) == flags && x->keywords == keywords) return 1;
+  if ((x->flags & ~MF_RECENT) == flags && mbox_name_keywords(x->name) == keywords) return 1;
   if (!base_len_without_u(x->name, base, sizeof base) ||
       !make_name(nm, sizeof nm, base, mb->uidvalidity, x->uid, flags, keywords, x->extra_flags) ||
       !mbox_path(mb, i, from, sizeof from) ||
@@ -642,7 +641,6 @@ int mbox_set_flags_kw(mbox *mb, size_t i, unsigned flags, uint32_t keywords)
   x->name = copy;
   x->own = 1;
   x->flags = flags | keep;
-  x->keywords = keywords;
   return 1;
 }
 

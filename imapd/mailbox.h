@@ -37,7 +37,6 @@
 typedef struct mbox_msg {
   uint32_t uid;
   unsigned flags;
-  uint32_t keywords;     /* letters a..z after ":2," as bits (bit 0 'a'): keywords.h */
   char *name;            /* file name in cur/ (in the listing's arena unless own) */
   char *extra_flags;     /* Maildir flag letters we do not map (kept as they are) */
   uint64_t ino;          /* the file's inode, from the directory listing */
@@ -67,8 +66,11 @@ typedef struct mbox {
 void mbox_parse_name(const char *name, uint32_t *validity, uint32_t *uid, unsigned *flags,
                      long long *size);
 
-/* The keyword letters a..z after ":2," in a file name, as bits.  Pure. */
+/* The keyword letters a..z after ":2," in a file name, as bits (bit 0
+ * 'a'; keywords.h names them).  Pure. */
 uint32_t mbox_name_keywords(const char *name);
+/* Those of message i (read from its name: no memory per message). */
+#define mbox_keywords(mb, i) mbox_name_keywords((mb)->m[(i)].name)
 
 /* Opens the folder: takes new mail, assigns UIDs, lists cur/ in UID order.
  * Returns 1, or 0 with errno. */

@@ -119,7 +119,7 @@ static int key(imap_parser *p, ctx *c, int depth)
     int b;
     if (!imap_sp(p) || !imap_atom(p, &w)) return -1;
     b = c->mb->kw ? kw_find(c->mb->kw, w.s, w.len) : -1;
-    r = b >= 0 && (m->keywords >> b & 1);
+    r = b >= 0 && (mbox_name_keywords(m->name) >> b & 1);
     return imap_is(k, "KEYWORD") ? r : !r;
   }
   if (imap_is(k, "NOT")) {

@@ -162,7 +162,7 @@ static uint32_t unnamed_letters(void)
 {
   uint32_t all = 0;
   size_t i;
-  for (i = 0; i < S->mb.n; i++) all |= S->mb.m[i].keywords;
+  for (i = 0; i < S->mb.n; i++) all |= mbox_keywords(&S->mb, i);
   return all & ~kw_named(&selkw);
 }
 
@@ -755,7 +755,7 @@ static void do_store(const char *tag, size_t tl, imap_parser *p, int uid)
   imap_seqset_resolve(&set, uid ? (S->mb.n ? S->mb.m[S->mb.n - 1].uid : 0) : (uint32_t)S->mb.n);
   for (i = 0; i < S->mb.n; i++) {
     unsigned nf, old = S->mb.m[i].flags & ~MF_RECENT;
-    uint32_t ok = S->mb.m[i].keywords, nkw;
+    uint32_t ok = mbox_keywords(&S->mb, i), nkw;
     if (!imap_seqset_has(&set, uid ? S->mb.m[i].uid : (uint32_t)(i + 1))) continue;
     nf = mode > 0 ? old | flags : mode < 0 ? old & ~flags : flags;
     /* letters without a name stay as they are */
@@ -847,11 +847,11 @@ static int copy_keywords(const size_t *idx, size_t k, const char *dir, uint32_t 
   uint32_t used = 0, mask, map[KW_MAX] = { 0 };
   size_t i, n = 0;
   int b;
-  for (i = 0; i < k; i++) used |= S->mb.m[idx[i]].keywords;
+  for (i = 0; i < k; i++) used |= mbox_keywords(&S->mb, idx[i]);
   used &= kw_named(&selkw);
   if (!used) return 1;
   if (!strcmp(dir, S->mb.dir)) {       /* the same folder: the same letters */
-    for (i = 0; i < k; i++) kw[i] = S->mb.m[idx[i]].keywords & used;
+    for (i = 0; i < k; i++) kw[i] = mbox_keywords(&S->mb, idx[i]) & used;
     return 1;
   }
   for (b = 0; b < KW_MAX; b++)
@@ -869,7 +869,7 @@ static int copy_keywords(const size_t *idx, size_t k, const char *dir, uint32_t 
   }
   for (i = 0; i < k; i++)
     for (b = 0; b < KW_MAX; b++)
-      if ((S->mb.m[idx[i]].keywords & used) >> b & 1) kw[i] |= map[b];
+      if ((mbox_keywords(&S->mb, idx[i]) & used) >> b & 1) kw[i] |= map[b];
   return 1;
 }
 
