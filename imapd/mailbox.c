@@ -85,7 +85,7 @@ static int extra_letters(const char *name, char **out)
 
 uint32_t mbox_name_keywords(const char *name)
 {
-  const char *colon = strchr(name, ':'), *p;
+  const char *colon = name ? strchr(name, ':') : 0, *p;
   uint32_t k = 0;
   if (!colon || colon[1] != '2' || colon[2] != ',') return 0;
   for (p = colon + 3; *p; p++)

@@ -67,7 +67,7 @@ void mbox_parse_name(const char *name, uint32_t *validity, uint32_t *uid, unsign
                      long long *size);
 
 /* The keyword letters a..z after ":2," in a file name, as bits (bit 0
- * 'a'; keywords.h names them).  Pure. */
+ * 'a'; keywords.h names them); 0 for NULL.  Pure. */
 uint32_t mbox_name_keywords(const char *name);
 /* Those of message i (read from its name: no memory per message). */
 #define mbox_keywords(mb, i) mbox_name_keywords((mb)->m[(i)].name)

@@ -183,6 +183,14 @@ class Keywords(ImapFoldersBase):
         self.assertEqual(self.flags(s), [{"full7"}])
         self.assertTrue(self.names("Full")[0].endswith(":2,h"), self.names("Full"))
 
+    def test_keyword_search_in_an_empty_folder(self):
+        s = self.session()
+        self.ok(s.select("Trash"))
+        self.assertEqual(self.ok(s.search(None, "KEYWORD", "$Junk")), [b""])
+        self.assertEqual(self.ok(s.uid("SEARCH", "UNKEYWORD", "$Junk")), [b""])
+        st, lines = self.raw(s, "SEARCH KEYWORD")
+        self.assertTrue(st.startswith("BAD"), st)
+
     def test_idle_hears_of_a_new_keyword(self):
         self.deliver()
         a, b = self.session(), self.session()
