@@ -202,6 +202,32 @@ int folder_match(const char *pat, size_t pn, const char *name, size_t nn)
   return 0;
 }
 
+int folder_list_match(folder_list *l, const char *ref, size_t rl, const folder_pattern *pats, size_t np)
+{
+  sa full = SA_ZERO;
+  size_t i, k;
+  for (i = 0; i < l->n; i++) l->e[i].matched = l->e[i].childinfo = 0;
+  for (k = 0; k < np; k++) {
+    if (!sa_copyb(&full, ref, rl) || !sa_catb(&full, pats[k].s, pats[k].len)) {
+      sa_free(&full);
+      errno = ENAMETOOLONG;
+      return 0;
+    }
+    for (i = 0; i < l->n; i++)
+      if (!l->e[i].matched) l->e[i].matched = folder_match(full.s ? full.s : "", full.len, l->e[i].name, strlen(l->e[i].name)) != 0;
+  }
+  sa_free(&full);
+  for (i = 0; i < l->n; i++) {
+    const char *nm = l->e[i].name, *p;
+    if (!l->e[i].subscribed || l->e[i].matched) continue;
+    for (p = strchr(nm, '.'); p; p = strchr(p + 1, '.')) {
+      long a = find(l, nm, (size_t)(p - nm));
+      if (a >= 0) l->e[a].childinfo = 1;
+    }
+  }
+  return 1;
+}
+
 /* ---- special use -------------------------------------------------------- */
 
 static const char *const known_uses[] = { "\\All", "\\Archive", "\\Drafts", "\\Flagged",

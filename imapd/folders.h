@@ -18,6 +18,8 @@ typedef struct folder_entry {
   unsigned subscribed : 1;
   unsigned children : 1;     /* has a descendant folder that exists */
   unsigned subchildren : 1;  /* has a subscribed descendant */
+  unsigned matched : 1;      /* by folder_list_match */
+  unsigned childinfo : 1;    /* has a subscribed descendant that no pattern matched */
 } folder_entry;
 
 typedef struct folder_list {
@@ -30,6 +32,17 @@ typedef struct folder_list {
  * level of those.  Returns 1, or 0 with errno. */
 int folder_list_build(folder_list *l, const char *maildir);
 void folder_list_free(folder_list *l);
+
+typedef struct folder_pattern {
+  const char *s;
+  size_t len;
+} folder_pattern;
+
+/* Sets matched on the entries that ref followed by one of the patterns
+ * matches, and childinfo on those with a subscribed descendant that none
+ * matches (RFC 5258 CHILDINFO: the client would not see it otherwise).
+ * Returns 1, or 0 with errno (ENAMETOOLONG). */
+int folder_list_match(folder_list *l, const char *ref, size_t rl, const folder_pattern *pats, size_t np);
 
 /* Does the pattern (with "*" and "%") match name (at most
  * FOLDER_NAME_MAX octets; longer ones match nothing)?  "INBOX" matches

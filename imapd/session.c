@@ -417,12 +417,12 @@ static int parse_list_opts(imap_parser *p, int ret, unsigned *opts, int *items, 
  * LIST-STATUS (RFC 5819), and LSUB. */
 static void do_list(const char *tag, size_t tl, imap_parser *p, const char *verb)
 {
-  sa ref = SA_ZERO, pats[LIST_PATTERNS_MAX], full = SA_ZERO;
+  sa ref = SA_ZERO, pats[LIST_PATTERNS_MAX];
   folder_list fl = { 0 };
   size_t np = 0, i, k, nitems = 0;
   int items[STATUS_ITEMS_MAX];
   unsigned opts = 0;
-  int lsub = !strcmp(verb, "LSUB"), ext = 0, pct = 0;
+  int lsub = !strcmp(verb, "LSUB"), ext = 0;
   for (i = 0; i < LIST_PATTERNS_MAX; i++) pats[i] = (sa)SA_ZERO;
   if (!lsub && imap_peek(p) == '(') {
     ext = 1;
@@ -464,27 +464,27 @@ static void do_list(const char *tag, size_t tl, imap_parser *p, const char *verb
     size_t w = 0, j;
     for (j = 0; j < pats[k].len; j++) w += pats[k].s[j] == '*' || pats[k].s[j] == '%';
     if (w > LIST_WILDCARDS_MAX) { tagged(tag, tl, "NO [LIMIT] too many wildcards"); goto done; }
-    if (pats[k].len && pats[k].s[pats[k].len - 1] == '%') pct = 1;
+  }
+  {
+    folder_pattern fp[LIST_PATTERNS_MAX];
+    for (k = 0; k < np; k++) fp[k] = (folder_pattern){ pats[k].s ? pats[k].s : "", pats[k].len };
+    if (!folder_list_match(&fl, ref.s ? ref.s : "", ref.len, fp, np)) {
+      tagged(tag, tl, "NO [LIMIT] pattern too long");
+      goto done;
+    }
   }
   for (i = 0; i < fl.n; i++) {
     const folder_entry *e = &fl.e[i];
     size_t l = strlen(e->name);
     char su[32];
-    int has_su, match = 0, childinfo = 0, first = 1;
-    for (k = 0; k < np && !match; k++) {
-      if (!sa_copyb(&full, ref.s ? ref.s : "", ref.len) || !sa_catb(&full, pats[k].s ? pats[k].s : "", pats[k].len)) {
-        tagged(tag, tl, "NO [LIMIT] pattern too long");
-        goto done;
-      }
-      match = folder_match(full.s ? full.s : "", full.len, e->name, l);
-    }
-    if (!match) continue;
+    int has_su, childinfo = 0, first = 1;
+    if (!e->matched) continue;
     has_su = e->exists && folder_special_use(S->maildir, e->name, su, sizeof su);
     if (lsub) {
-      /* subscribed names; a level above one, unsubscribed, as \Noselect for "%" */
-      if (!e->subscribed && !(pct && e->subchildren)) continue;
+      /* subscribed names; an unsubscribed level above one the pattern misses, as \Noselect */
+      if (!e->subscribed && !e->childinfo) continue;
     } else if (opts & LS_SUBSCRIBED) {
-      childinfo = (opts & LS_RECURSIVE) && e->subchildren;
+      childinfo = (opts & LS_RECURSIVE) && e->childinfo;
       if (!e->subscribed && !childinfo) continue;
     } else if (opts & LS_SPECIALUSE) {
       if (!has_su) continue;
@@ -521,7 +521,6 @@ done:
   folder_list_free(&fl);
   sa_free(&ref);
   for (i = 0; i < LIST_PATTERNS_MAX; i++) sa_free(&pats[i]);
-  sa_free(&full);
 }
 
 static void do_create(const char *tag, size_t tl, imap_parser *p)

@@ -341,6 +341,17 @@ class ListExtended(ImapFoldersBase):
         self.assertEqual(l["Lists"][0], {"\\Subscribed", "\\HasChildren"})
         self.assertEqual(l["Lists"][1], "")
         self.assertNotIn("Junk", l)
+        # a subscribed folder with a subscribed child "%" does not show
+        self.ok(self.s.subscribe("Lists.debian"))
+        st, lines = self.raw(self.s, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"')
+        l = list_lines(lines)
+        self.assertEqual(l["Lists"], ({"\\Subscribed", "\\HasChildren"}, '("CHILDINFO" ("SUBSCRIBED"))'))
+        # with "*" the children are listed themselves: no CHILDINFO needed
+        st, lines = self.raw(self.s, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "*"')
+        l = list_lines(lines)
+        self.assertEqual(l["Lists"][1], "")
+        self.assertNotIn("Work", l)
+        self.assertIn("Work.Projects", l)
         st, lines = self.raw(self.s, 'LIST (RECURSIVEMATCH) "" "%"')
         self.assertTrue(st.startswith("BAD"), st)
         st, lines = self.raw(self.s, 'LIST (BOGUS) "" "%"')
