@@ -118,28 +118,44 @@ static int cmp_sel(const void *a, const void *b)
   return x < y ? -1 : x > y;     /* sequence order breaks ties */
 }
 
-/* The selected messages: their indexes into *sel, their count returned
- * (-1: BAD or NO, with *rc set as the command returns). */
-static long select_msgs(mbox *mb, imap_parser *p, uint32_t **sel, int *rc)
+/* The messages the criteria select: *hit (mb->n flags), their count
+ * returned (-1: BAD or NO, with *rc set as the command returns). */
+static long select_hits(mbox *mb, imap_parser *p, unsigned char **hit, int *rc)
 {
-  unsigned char *hit = 0;
   size_t i, k = 0;
   int r;
-  *sel = 0;
+  *hit = 0;
   if ((r = search_charset(p)) != 1 || !imap_sp(p)) { *rc = r == -2 ? -2 : 0; return -1; }
-  if (mb->n && (!(hit = calloc(mb->n, 1)) || !(*sel = calloc(mb->n, sizeof **sel)))) {
+  if (mb->n && !(*hit = calloc(mb->n, 1))) {
+    p->err = "[SERVERBUG] out of memory";
+    *rc = -2;
+    return -1;
+  }
+  r = search_match(mb, p, *hit);
+  if (r == 0) { free(*hit); *hit = 0; *rc = 0; return -1; }
+  for (i = 0; i < mb->n; i++) k += (*hit)[i] != 0;
+  *rc = r;
+  return (long)k;
+}
+
+/* The same as indexes into *sel. */
+static long select_msgs(mbox *mb, imap_parser *p, uint32_t **sel, int *rc)
+{
+  unsigned char *hit;
+  size_t i, k = 0;
+  long n = select_hits(mb, p, &hit, rc);
+  *sel = 0;
+  if (n < 0) return -1;
+  if (n && !(*sel = calloc((size_t)n, sizeof **sel))) {
     free(hit);
     p->err = "[SERVERBUG] out of memory";
     *rc = -2;
     return -1;
   }
-  r = search_match(mb, p, hit);
-  if (r == 0) { free(hit); free(*sel); *sel = 0; *rc = 0; return -1; }
   for (i = 0; i < mb->n; i++)
     if (hit[i]) (*sel)[k++] = (uint32_t)i;
   free(hit);
-  *rc = r;
-  return (long)k;
+  return n;
 }
 
 /* ESORT (RFC 5267): MIN and MAX are the first and last in the sort order,
@@ -315,8 +331,9 @@ int thread_command(mbox *mb, imap_parser *p, int uid)
 {
   imap_span alg;
   int refs, rc, failed = 0, ret = -2, reply, oom = 0, started = 0;
-  size_t i;
-  uint32_t *sel = 0, id;
+  size_t i, m;
+  unsigned char *hit = 0;
+  uint32_t id;
   thread_msg *tm = 0;
   thread_refs *tr = 0;
   strrank *rk = 0;
@@ -326,16 +343,16 @@ int thread_command(mbox *mb, imap_parser *p, int uid)
   if (imap_is(alg, "REFERENCES")) refs = 1;
   else if (imap_is(alg, "ORDEREDSUBJECT")) refs = 0;
   else { p->err = "unknown threading algorithm"; return 0; }
-  if ((n = select_msgs(mb, p, &sel, &rc)) < 0) return rc;
+  if ((n = select_hits(mb, p, &hit, &rc)) < 0) return rc;
   if (rc < 0) failed = 1;
   if (n && (!(tm = calloc((size_t)n, sizeof *tm)) || !(rk = strrank_new((size_t)n)) ||
             (refs && !(tr = thread_refs_new((size_t)n)))))
     goto oom;
   /* one pass: the keys of each message, its ids straight into step 1 */
-  for (i = 0; i < (size_t)n; i++) {
-    size_t m = sel[i];
+  for (i = m = 0; i < (size_t)n; i++, m++) {
     long long d;
     int r;
+    while (!hit[m]) m++;
     tm[i].num = uid ? mb->m[m].uid : (uint32_t)(m + 1);
     if (!sent_date(mb, m, &tmp, &d)) { failed = 1; d = 0; }
     tm[i].date = (time_t)d;
@@ -353,8 +370,8 @@ int thread_command(mbox *mb, imap_parser *p, int uid)
       if (oom || !thread_refs_add(tr, a, b, c)) goto oom;
     }
   }
-  free(sel);
-  sel = 0;
+  free(hit);
+  hit = 0;
   if (n && !strrank_finish(rk)) goto oom;
   for (i = 0; i < (size_t)n; i++) tm[i].subject = strrank_rank(rk, tm[i].subject) & 0x7fffffffu;
   strrank_free(rk);
@@ -378,7 +395,7 @@ oom:
   if (started) out_puts("\r\n");      /* a cut short list, then NO */
   p->err = "[SERVERBUG] out of memory";
 done:
-  free(sel);
+  free(hit);
   free(tm);
   thread_refs_free(tr);
   strrank_free(rk);

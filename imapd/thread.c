@@ -106,7 +106,7 @@ struct thread_refs {
   size_t nc, ccap;
   uint64_t *idh;           /* per container: the hash of its id (step 1 only) */
   int32_t *tab;            /* id hash -> container, -1 empty (step 1 only) */
-  size_t tsize, tused;     /* power of two, at most two thirds full */
+  size_t tsize, tused;     /* at most three quarters full */
   size_t extra;            /* dummies in use for ids */
   long freed;              /* free dummy slots, linked by next */
   const thread_msg *m;
@@ -176,18 +176,24 @@ static long new_cont(thread_refs *t)
   return k;
 }
 
+/* Where hash h starts in a table of size slots (any size below 2^32). */
+static size_t home(uint64_t h, size_t size)
+{
+  return (size_t)(((h >> 32) * (uint64_t)size) >> 32);
+}
+
 static int grow_tab(thread_refs *t, size_t want)
 {
-  size_t size = 64, i;
+  size_t size = want + want / 3 + 64, i;
   int32_t *tab;
-  while (size < want + want / 2) size <<= 1;
   if (size <= t->tsize) return 1;
+  if (size > UINT32_MAX) { errno = ERANGE; return 0; }
   if (!(tab = malloc(size * sizeof *tab))) { errno = ENOMEM; return 0; }
   for (i = 0; i < size; i++) tab[i] = -1;
   for (i = 0; i < t->tsize; i++)
     if (t->tab[i] >= 0) {
-      size_t h = (size_t)t->idh[t->tab[i]] & (size - 1);
-      while (tab[h] >= 0) h = (h + 1) & (size - 1);
+      size_t h = home(t->idh[t->tab[i]], size);
+      while (tab[h] >= 0) h = h + 1 == size ? 0 : h + 1;
       tab[h] = t->tab[i];
     }
   free(t->tab);
@@ -199,8 +205,8 @@ static int grow_tab(thread_refs *t, size_t want)
 /* The slot of hash h: its container's or the empty one where it goes. */
 static size_t slot(const thread_refs *t, uint64_t h)
 {
-  size_t k = (size_t)h & (t->tsize - 1);
-  while (t->tab[k] >= 0 && t->idh[t->tab[k]] != h) k = (k + 1) & (t->tsize - 1);
+  size_t k = home(h, t->tsize);
+  while (t->tab[k] >= 0 && t->idh[t->tab[k]] != h) k = k + 1 == t->tsize ? 0 : k + 1;
   return k;
 }
 
@@ -210,7 +216,7 @@ static int insert(thread_refs *t, size_t k, uint64_t h, long c)
   t->idh[c] = h;
   t->tab[k] = (int32_t)c;
   t->tused++;
-  return t->tused * 3 <= t->tsize * 2 || grow_tab(t, t->tused * 2);
+  return t->tused * 4 <= t->tsize * 3 || grow_tab(t, t->tused + t->tused / 2);
 }
 
 thread_refs *thread_refs_new(size_t n)
