@@ -22,7 +22,8 @@ enum skey { K_ARRIVAL, K_CC, K_DATE, K_FROM, K_SIZE, K_SUBJECT, K_TO, K_DISPLAYF
 typedef struct crit {
   enum skey key;
   int reverse;
-  long long *num;      /* per selected message: the number, or a string's rank (strrank.h) */
+  long long *num;      /* per selected message: numeric keys */
+  uint32_t *rank;      /* string keys: the string's rank (strrank.h) */
 } crit;
 
 static const struct { const char *name; enum skey key; } keynames[] = {
@@ -51,6 +52,7 @@ static int parse_criteria(imap_parser *p, crit *c, size_t *nc)
     c[*nc].key = keynames[k].key;
     c[*nc].reverse = rev;
     c[*nc].num = 0;
+    c[*nc].rank = 0;
     (*nc)++;
     if (imap_peek(p) == ')') { p->pos++; return 1; }
     if (!imap_sp(p)) return 0;
@@ -112,7 +114,8 @@ static int cmp_sel(const void *a, const void *b)
   size_t k;
   for (k = 0; k < cmp_nc; k++) {
     const crit *c = &cmp_c[k];
-    int r = c->num[x] < c->num[y] ? -1 : c->num[x] > c->num[y];
+    int r = c->num ? (c->num[x] < c->num[y] ? -1 : c->num[x] > c->num[y])
+                   : (c->rank[x] < c->rank[y] ? -1 : c->rank[x] > c->rank[y]);
     if (r) return c->reverse ? -r : r;
   }
   return x < y ? -1 : x > y;     /* sequence order breaks ties */
@@ -199,16 +202,19 @@ static int string_key(mbox *mb, size_t m, enum skey key, sa *tmp, sa *str, int *
   }
 }
 
-/* The keys of criterion c for the n selected messages into c->num. */
+/* The keys of criterion c for the n selected messages into c->num or
+ * c->rank. */
 static int gather(mbox *mb, const uint32_t *sel, size_t n, crit *c, sa *tmp, int *failed)
 {
   strrank *rk = 0;
-  uint32_t id;
   sa str = SA_ZERO;
   size_t i;
   int ok = 0;
-  if (!(c->num = calloc(n, sizeof *c->num))) return 0;
-  if (c->key != K_ARRIVAL && c->key != K_DATE && c->key != K_SIZE && !(rk = strrank_new(n))) goto done;
+  if (c->key == K_ARRIVAL || c->key == K_DATE || c->key == K_SIZE) {
+    if (!(c->num = calloc(n, sizeof *c->num))) return 0;
+  } else if (!(c->rank = calloc(n, sizeof *c->rank)) || !(rk = strrank_new(n))) {
+    goto done;
+  }
   for (i = 0; i < n; i++) {
     size_t m = sel[i];
     switch (c->key) {
@@ -225,14 +231,13 @@ static int gather(mbox *mb, const uint32_t *sel, size_t n, crit *c, sa *tmp, int
       if ((c->num[i] = msghdr_size(mb, m)) < 0) { *failed = 1; c->num[i] = 0; }
       break;
     default:
-      if (!string_key(mb, m, c->key, tmp, &str, failed) || !strrank_add(rk, str.s ? str.s : "", str.len, &id))
+      if (!string_key(mb, m, c->key, tmp, &str, failed) || !strrank_add(rk, str.s ? str.s : "", str.len, &c->rank[i]))
         goto done;
-      c->num[i] = id;
     }
   }
   if (rk) {
     if (!strrank_finish(rk)) goto done;
-    for (i = 0; i < n; i++) c->num[i] = strrank_rank(rk, (uint32_t)c->num[i]);
+    for (i = 0; i < n; i++) c->rank[i] = strrank_rank(rk, c->rank[i]);
   }
   ok = 1;
 done:
@@ -304,7 +309,7 @@ oom:
   if (opts & RET_SAVE) searchres_reset();
   p->err = "[SERVERBUG] out of memory";
 done:
-  for (k = 0; k < nc; k++) free(c[k].num);
+  for (k = 0; k < nc; k++) { free(c[k].num); free(c[k].rank); }
   free(sel);
   free(ord);
   sa_free(&tmp);
