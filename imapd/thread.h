@@ -5,8 +5,8 @@
  * Message-ID, References and In-Reply-To through thread_refs_add, which
  * keeps only 64-bit keyed hashes of the ids, never their text (two ids
  * with equal hashes, one chance in 2^64 per pair, count as one).  Memory:
- * about 30 octets per message and per id that is no message's (12 after
- * step 1), output written out as it goes; at most THREAD_REFS_MAX
+ * about 26 octets per message and per id that is no message's during step
+ * 1, 12 after it, the output handed out as it is made; at most THREAD_REFS_MAX
  * ids taken from one References (the last ones, which name the parent);
  * at most THREAD_EXTRA_IDS ids that are no message's; no recursion
  * (explicit stacks); ancestor walks bounded by THREAD_DEPTH_MAX. */
