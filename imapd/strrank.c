@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checked.h"
 #include "sa.h"
 #include "strrank.h"
 
@@ -96,9 +97,10 @@ int strrank_add(strrank *r, const char *s, size_t n, uint32_t *id)
   }
   if (r->ne == (size_t)STRRANK_MAX || r->text.len + keep > UINT32_MAX) { errno = ERANGE; return 0; }
   if (r->ne == r->ecap) {
-    size_t cap = r->ecap * 2;
-    entry *e = realloc(r->e, cap * sizeof *e);
-    if (!e) { errno = ENOMEM; return 0; }
+    size_t cap, bytes;
+    entry *e;
+    if (!size_mul(r->ecap, 2, &cap) || !size_mul(cap, sizeof *e, &bytes)) { errno = ERANGE; return 0; }
+    if (!(e = realloc(r->e, bytes))) { errno = ENOMEM; return 0; }
     r->e = e;
     r->ecap = cap;
   }

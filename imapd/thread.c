@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checked.h"
 #include "strrank.h"
 #include "thread.h"
 
@@ -156,14 +157,14 @@ static long new_cont(thread_refs *t)
     t->freed = t->c[k].next;
   } else {
     if (t->nc == t->ccap) {
-      size_t cap = t->ccap + t->ccap / 2 + 16;
+      size_t cap = t->ccap + t->ccap / 2 + 16, bytes;
       cont *nc;
       if (cap > INT32_MAX) cap = INT32_MAX;
-      if (t->nc == cap) { errno = ERANGE; return -1; }
-      if (!(nc = realloc(t->c, cap * sizeof *nc))) { errno = ENOMEM; return -1; }
+      if (t->nc == cap || !size_mul(cap, sizeof *t->idh, &bytes)) { errno = ERANGE; return -1; }
+      if (!(nc = realloc(t->c, cap * sizeof *nc))) { errno = ENOMEM; return -1; }   /* smaller than bytes */
       t->c = nc;
       if (t->idh) {
-        uint64_t *h = realloc(t->idh, cap * sizeof *h);
+        uint64_t *h = realloc(t->idh, bytes);
         if (!h) { errno = ENOMEM; return -1; }
         t->idh = h;
       }
@@ -184,11 +185,11 @@ static size_t home(uint64_t h, size_t size)
 
 static int grow_tab(thread_refs *t, size_t want)
 {
-  size_t size = want + want / 3 + 64, i;
+  size_t size = want + want / 3 + 64, i, bytes;
   int32_t *tab;
   if (size <= t->tsize) return 1;
-  if (size > UINT32_MAX) { errno = ERANGE; return 0; }
-  if (!(tab = malloc(size * sizeof *tab))) { errno = ENOMEM; return 0; }
+  if (size > UINT32_MAX || !size_mul(size, sizeof *tab, &bytes)) { errno = ERANGE; return 0; }
+  if (!(tab = malloc(bytes))) { errno = ENOMEM; return 0; }
   for (i = 0; i < size; i++) tab[i] = -1;
   for (i = 0; i < t->tsize; i++)
     if (t->tab[i] >= 0) {
@@ -442,7 +443,7 @@ static int step5(thread_refs *t)
   if (!nr) return 1;
   for (i = 0; i < t->n; i++)
     if (t->m[i].subject >= ranks) ranks = (size_t)t->m[i].subject + 1;
-  if (!(ra = calloc(nr, sizeof *ra)) || !(tab = malloc(ranks * sizeof *tab))) {
+  if (!(ra = calloc(nr, sizeof *ra)) || !(tab = calloc(ranks, sizeof *tab))) {
     errno = ENOMEM;
     goto done;
   }
