@@ -217,6 +217,14 @@ class Clients(unittest.TestCase):
         self.assertIn(b'* NAMESPACE (("" ".")) NIL NIL\r\n', u)
         tag, u = raw(m, 'LIST "" "*"')
         self.assertEqual(len(u), 6)
+        if "LIST-STATUS" in c:
+            # the folder list with unread counts in one command (RFC 5819)
+            tag, u = raw(m, 'LIST "" "*" RETURN (SPECIAL-USE STATUS (MESSAGES UNSEEN))')
+            self.assertIn(b" OK", tag)
+            status = {re.match(rb'\* STATUS "?([^" ]+)"? ', r).group(1): r for r in u if r.startswith(b"* STATUS")}
+            self.assertEqual(len(status), 6, u)
+            self.assertIn(b"MESSAGES 3 UNSEEN 3", status[b"INBOX"])
+            self.assertIn(b"MESSAGES 0 UNSEEN 0", status[b"Trash"])
         tag, u = raw(m, "SELECT INBOX")
         self.assertIn(b"* 3 EXISTS\r\n", u)
         if "SORT" in c:
