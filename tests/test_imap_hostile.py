@@ -486,6 +486,19 @@ class Hostile(unittest.TestCase):
             self.assertEqual(typ, "OK")
             typ, data = m.status("Tiny", "(MESSAGES)")
             self.assertIn(b"MESSAGES 1", data[0])
+            # COPY and MOVE into the other file system: done, or refused with the message kept
+            m.append("INBOX", None, None, b"Subject: keep me\r\n\r\nx\r\n")
+            m.select("INBOX")
+            for verb in ("COPY", "MOVE"):
+                tag, u = raw(m, "%s 1 Tiny" % verb)
+                self.assertRegex(tag, rb"^\S+ (OK|NO) ", verb)
+                typ, data = m.status("Tiny", "(MESSAGES)")
+                moved = b"MESSAGES 1)" not in data[0]
+                tag, u2 = raw(m, "SEARCH SUBJECT \"keep me\"")
+                if verb == "MOVE" and moved:
+                    self.assertEqual(u2, [b"* SEARCH\r\n"])
+                else:
+                    self.assertEqual(u2, [b"* SEARCH 1\r\n"], (verb, tag))
             m.logout()
         finally:
             subprocess.run(["umount", "-l", d], capture_output=True)
