@@ -301,6 +301,47 @@ class Clients(unittest.TestCase):
         self.assertTrue(u[0].rstrip(b")\r\n").endswith(whole[100:].rstrip(b"\r\n")))
         m.logout()
 
+    def test_android_k9(self):
+        addr, pw = new_account(self.inst)
+        big = "line of a long message body\n" * 1500          # about 42 KB
+        deliver(self.inst, addr, (PLAIN % (addr, "k9 long", "k1", big)).encode())
+        deliver(self.inst, addr, (PLAIN % (addr, "k9 short", "k2", "short")).encode())
+        wait_count(self.inst, addr, 2)
+        m = tls_session(self.inst)
+        self.assertIn("AUTH=PLAIN", caps(m))
+        import base64
+        ir = base64.b64encode(b"\0" + addr.encode() + b"\0" + pw.encode()).decode()
+        tag, u = raw(m, "AUTHENTICATE PLAIN " + ir)       # SASL-IR: one round trip
+        self.assertIn(b" OK", tag)
+        m.state = "AUTH"
+        tag, u = raw(m, "NAMESPACE")
+        tag, u = raw(m, 'LIST "" "*"')
+        self.assertEqual(len(u), 6)
+        tag, u = raw(m, "SELECT INBOX")
+        self.assertIn(b"* 2 EXISTS\r\n", u)
+        tag, u = raw(m, "UID SEARCH 1:* NOT DELETED")
+        uids = [int(x) for x in u[0].split()[2:]]
+        self.assertEqual(len(uids), 2)
+        tag, u = raw(m, "UID FETCH %s (UID INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (date subject from "
+                        "content-type to cc reply-to message-id references in-reply-to X-K9mail-Identity)])"
+                     % ",".join(map(str, uids)))
+        self.assertEqual(len(u), 2)
+        self.assertIn(b"Subject: k9 long\r\n", u[0])
+        size = int(re.search(rb"RFC822.SIZE (\d+)", u[0]).group(1))
+        self.assertGreater(size, 40000)
+        tag, u = raw(m, "UID FETCH %d (UID RFC822.SIZE BODY.PEEK[]<0.25600>)" % uids[0])
+        self.assertIn(b"BODY[]<0> {25600}\r\n", u[0])
+        tag, u = raw(m, "UID FETCH %d (FLAGS)" % uids[0])
+        self.assertNotIn(b"\\Seen", flags_of(u[0]))      # a partial preview does not mark it read
+        tag, u = raw(m, "UID STORE %d +FLAGS.SILENT (\\Seen)" % uids[0])
+        self.assertIn(b" OK", tag)
+        tag, u = raw(m, "UID STORE %d +FLAGS.SILENT (\\Deleted)" % uids[1])
+        tag, u = raw(m, "EXPUNGE")
+        self.assertEqual(u, [b"* 2 EXPUNGE\r\n"])
+        tag, u = raw(m, "UID SEARCH 1:* NOT DELETED")
+        self.assertEqual(u[0].split()[2:], [b"%d" % uids[0]])
+        m.logout()
+
     def test_outlook(self):
         addr, pw = self.account_with_mail(["outlook one", "outlook two"])
         m = starttls_session(self.inst)
