@@ -373,6 +373,23 @@ class Hostile(unittest.TestCase):
         self.assertRegex(line, rb"^(\* BYE|z1 (BAD|NO))")
         self.still_works()
 
+    def test_pipelined_flood_after_login(self):
+        # 2,000 commands and a literal sent with the LOGIN in one go (more than the
+        # login stage's 8 KiB): each answered once, in order
+        m = starttls_session(self.inst)
+        m.send(b"a LOGIN %s %s\r\n" % (self.addr.encode(), self.pw.encode()) +
+               b"".join(b"n%d NOOP\r\n" % i for i in range(2000)) +
+               b"b APPEND INBOX {5+}\r\nhello\r\nc STATUS INBOX (MESSAGES)\r\nz LOGOUT\r\n")
+        out = []
+        while True:
+            line = m.readline()
+            if not line:
+                break
+            out.append(line)
+        tags = [l.split()[0] for l in out if not l.startswith(b"*")]
+        self.assertEqual(tags, [b"a"] + [b"n%d" % i for i in range(2000)] + [b"b", b"c", b"z"])
+        self.assertIn(b'* STATUS "INBOX" (MESSAGES 1)\r\n', out)
+
     def test_unknown_commands(self):
         m = self.session()
         for i in range(30):      # now and then, in a long session: answered, the session stays
