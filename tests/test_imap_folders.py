@@ -183,6 +183,26 @@ class Keywords(ImapFoldersBase):
         self.assertEqual(self.flags(s), [{"full7"}])
         self.assertTrue(self.names("Full")[0].endswith(":2,h"), self.names("Full"))
 
+    def test_two_sessions_name_keywords_without_clashing(self):
+        self.deliver()
+        self.deliver()
+        a, b = self.session(), self.session()
+        self.ok(a.select("INBOX"))
+        self.ok(b.select("INBOX"))
+        # each session adds keywords the other has not seen yet
+        for i in range(5):
+            self.ok(a.store("1", "+FLAGS", "(a%d)" % i))
+            self.ok(b.store("2", "+FLAGS", "(b%d)" % i))
+        with open(os.path.join(self.md, "dovecot-keywords")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines), 10)
+        self.assertEqual(len({l.split()[0] for l in lines}), 10)
+        want = [{"a%d" % i for i in range(5)}, {"b%d" % i for i in range(5)}]
+        self.ok(a.noop())       # each learns of the other's changes
+        self.ok(b.noop())
+        self.assertEqual(self.flags(a), want)
+        self.assertEqual(self.flags(b), want)
+
     def test_keyword_search_in_an_empty_folder(self):
         s = self.session()
         self.ok(s.select("Trash"))
