@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checked.h"
 #include "imapd.h"
 
 typedef struct seen {
@@ -35,8 +36,9 @@ int flagwatch_begin(const mbox *mb)
   size_t i;
   valid = 0;
   if (mb->n > capbefore) {
-    seen *g = realloc(before, mb->n * sizeof *g);
-    if (!g) return 0;
+    size_t bytes;
+    seen *g;
+    if (!size_mul(mb->n, sizeof *g, &bytes) || !(g = realloc(before, bytes))) return 0;
     before = g;
     capbefore = mb->n;
   }
