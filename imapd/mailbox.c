@@ -138,6 +138,7 @@ static int make_name(char *out, size_t n, const char *base, uint32_t validity, u
  * MF_FROM_NEW marks the files of new/; load() sets them right before it
  * returns. */
 #define MF_FROM_NEW 0x100u
+#define MF_BORROWED 0x200u   /* the name is the previous listing's (refresh) */
 #define ARENA_MAX ((size_t)0xffffffffu)
 #define TRUST_MARGIN_S 2   /* directory times coarser than this are not trusted */
 
@@ -153,7 +154,6 @@ static void free_list(mbox_msg *m, size_t n)
   size_t i;
   for (i = 0; i < n; i++) {
     if (m[i].own) free(m[i].name);
-    free(m[i].extra_flags);
   }
   free(m);
 }
@@ -161,8 +161,7 @@ static void free_list(mbox_msg *m, size_t n)
 static void free_entry(mbox_msg *x)
 {
   if (x->own) free(x->name);
-  free(x->extra_flags);
-  x->name = x->extra_flags = 0;
+  x->name = 0;
   x->own = 0;
 }
 
@@ -190,7 +189,26 @@ static int write_state(const char *path, uint32_t validity, uint32_t next)
   return atomic_write(path, buf, (size_t)n, 0600, (uid_t)-1, (gid_t)-1);
 }
 
-static int list_dir(const char *dir, const char *sub, listing *l, int from_new)
+/* The name of prev's message with that name, when a refresh may keep using
+ * it (its own allocation, or in prev's first arena), or NULL. */
+static char *known_name(const mbox *prev, const char *name)
+{
+  uint32_t v, u;
+  unsigned f;
+  long long s;
+  long j;
+  char *p;
+  mbox_parse_name(name, &v, &u, &f, &s);
+  if (!u || v != prev->uidvalidity || (j = mbox_find_uid(prev, u)) < 0) return 0;
+  p = prev->m[j].name;
+  if (strcmp(p, name) != 0) return 0;
+  if (prev->m[j].own || (prev->arena && p >= prev->arena && p < prev->arena + prev->arena_len)) return p;
+  return 0;
+}
+
+/* Lists dir/sub into *l; names prev (when not NULL) has already are not
+ * copied: the entry points at prev's (MF_BORROWED). */
+static int list_dir(const char *dir, const char *sub, listing *l, int from_new, const mbox *prev)
 {
   char path[MBOX_PATH_MAX];
   DIR *d;
@@ -200,8 +218,11 @@ static int list_dir(const char *dir, const char *sub, listing *l, int from_new)
   while ((e = readdir(d))) {
     size_t len;
     mbox_msg *x;
+    char *known;
     if (e->d_name[0] == '.') continue;
     len = strlen(e->d_name) + 1;
+    known = prev && !from_new ? known_name(prev, e->d_name) : 0;
+    if (known) len = 0;
     if (l->n >= MBOX_MESSAGES_MAX || l->alen + len > ARENA_MAX) { closedir(d); errno = EFBIG; return 0; }
     if (l->n == l->cap) {
       size_t nc = l->cap ? l->cap * 2 : 64;
@@ -210,7 +231,7 @@ static int list_dir(const char *dir, const char *sub, listing *l, int from_new)
       l->m = nm;
       l->cap = nc;
     }
-    if (l->alen + len > l->acap) {
+    if (len && l->alen + len > l->acap) {
       size_t na = l->acap ? l->acap * 2 : 4096;
       char *a;
       while (na < l->alen + len) na *= 2;
@@ -218,12 +239,17 @@ static int list_dir(const char *dir, const char *sub, listing *l, int from_new)
       l->arena = a;
       l->acap = na;
     }
-    memcpy(l->arena + l->alen, e->d_name, len);
     x = &l->m[l->n++];
     memset(x, 0, sizeof *x);
     x->ino = (uint64_t)e->d_ino;
-    x->cache_off = (uint32_t)l->alen;
     x->flags = from_new ? MF_FROM_NEW : 0;
+    if (known) {
+      x->name = known;
+      x->flags |= MF_BORROWED;
+      continue;
+    }
+    memcpy(l->arena + l->alen, e->d_name, len);
+    x->cache_off = (uint32_t)l->alen;
     l->alen += len;
   }
   closedir(d);
@@ -244,6 +270,36 @@ static int cmp_listed(const void *a, const void *b)
   if (x->uid && y->uid) return x->uid < y->uid ? -1 : x->uid > y->uid;
   if (x->uid || y->uid) return x->uid ? -1 : 1;
   return strcmp(x->name, y->name);
+}
+
+/* Sorts m in place by cmp_listed (a heap sort: qsort would take a copy
+ * of the whole list, 3 MB at 100,000 messages). */
+static void sift_down(mbox_msg *m, size_t root, size_t n)
+{
+  for (;;) {
+    size_t c = 2 * root + 1;
+    mbox_msg t;
+    if (c >= n) return;
+    if (c + 1 < n && cmp_listed(&m[c], &m[c + 1]) < 0) c++;
+    if (cmp_listed(&m[root], &m[c]) >= 0) return;
+    t = m[root];
+    m[root] = m[c];
+    m[c] = t;
+    root = c;
+  }
+}
+
+static void sort_listed(mbox_msg *m, size_t n)
+{
+  size_t i;
+  if (n < 2) return;
+  for (i = n / 2; i-- > 0;) sift_down(m, i, n);
+  for (i = n - 1; i > 0; i--) {
+    mbox_msg t = m[0];
+    m[0] = m[i];
+    m[i] = t;
+    sift_down(m, 0, i);
+  }
 }
 
 /* The UIDVALIDITY most names in cur/ carry, or 0. */
@@ -368,19 +424,52 @@ bad:
   return 0;
 }
 
+/* cache_sum (cache.h) of n octets given in pieces: every piece but the
+ * last a multiple of 8 octets long. */
+typedef struct sum_state { uint64_t h; } sum_state;
+
+static void sum_start(sum_state *st, size_t n) { st->h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n; }
+
+static void sum_blocks(sum_state *st, const char *p, size_t n)
+{
+  size_t i;
+  for (i = 0; i + 8 <= n; i += 8) {
+    st->h = (st->h ^ getle(p + i, 8)) * 0x100000001b3ULL;
+    st->h ^= st->h >> 29;
+  }
+}
+
+static uint64_t sum_end(sum_state *st, const char *p, size_t n)
+{
+  size_t i, whole = n - n % 8;
+  sum_blocks(st, p, whole);
+  for (i = whole; i < n; i++) st->h = (st->h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+  return st->h ^ (st->h >> 32);
+}
+
+#define LIST_WRITE_BUF 65536   /* the listing goes out in pieces of this size */
+
 /* Saves m (the messages of cur/, as listed at mb's times) with their cache
- * offsets in the cache file cache_ino, indexed up to cache_scanned. */
+ * offsets in the cache file cache_ino, indexed up to cache_scanned: written
+ * through a small buffer, the checksum computed on the way (no copy of the
+ * whole listing in memory). */
 static void save_listing(const mbox *mb, const mbox_msg *m, size_t n, uint64_t cache_ino, uint64_t cache_scanned)
 {
   char path[MBOX_PATH_MAX], tmp[MBOX_PATH_MAX];
-  sa out = SA_ZERO;
-  size_t i;
-  int fd = -1;
+  char *buf = 0;
+  size_t i, body = 0, used = 0;
+  int fd = -1, ok = 0;
   char h[LIST_HEADER];
-  out.cap = ARENA_MAX;
+  sum_state st;
   if (snprintf(path, sizeof path, "%s/%s", mb->dir, MBOX_LIST_FILE) >= (int)sizeof path ||
       snprintf(tmp, sizeof tmp, "%s/%s.%ld.tmp", mb->dir, MBOX_LIST_FILE, (long)getpid()) >= (int)sizeof tmp)
     return;
+  for (i = 0; i < n; i++) {
+    size_t len = strlen(m[i].name);
+    if (len > LIST_NAME_MAX) return;
+    body += 12 + len + 1;   /* at most 1,000,000 * 268: no overflow */
+  }
+  if (body > ARENA_MAX - LIST_HEADER || !(buf = malloc(LIST_WRITE_BUF))) goto done;
   memset(h, 0, sizeof h);
   memcpy(h, LIST_MAGIC, 16);
   putle(h + 16, LIST_VERSION, 4);
@@ -388,31 +477,38 @@ static void save_listing(const mbox *mb, const mbox_msg *m, size_t n, uint64_t c
   list_times(h, mb);
   putle(h + 48, cache_ino, 8);
   putle(h + 56, cache_scanned, 8);
-  if (!sa_ready(&out, n * 80 + LIST_HEADER) || !sa_catb(&out, h, sizeof h)) goto done;
-  for (i = 0; i < n; i++) {
-    char b[12];
-    size_t len = strlen(m[i].name);
-    putle(b, m[i].ino, 8);
-    putle(b + 8, cache_ino ? m[i].cache_off : 0, 4);
-    if (len > LIST_NAME_MAX || !sa_catb(&out, b, 12) || !sa_catb(&out, m[i].name, len + 1)) goto done;
-  }
-  putle(out.s + 64, list_sum(out.s, out.len), 8);
   unlink(tmp);
   if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) goto done;
-  if (!write_all(fd, out.s, out.len) || close(fd) < 0 || rename(tmp, path) < 0) {
-    fd = -1;
-    unlink(tmp);
-    goto done;
+  if (!write_all(fd, h, sizeof h)) goto done;   /* the checksum is written last */
+  sum_start(&st, body);
+  for (i = 0; i < n; i++) {
+    size_t len = strlen(m[i].name) + 1;
+    if (used + 12 + len > LIST_WRITE_BUF) {
+      size_t whole = used - used % 8;   /* whole 8-octet blocks go; the rest stays */
+      sum_blocks(&st, buf, whole);
+      if (!write_all(fd, buf, whole)) goto done;
+      memmove(buf, buf + whole, used - whole);
+      used -= whole;
+    }
+    putle(buf + used, m[i].ino, 8);
+    putle(buf + used + 8, cache_ino ? m[i].cache_off : 0, 4);
+    memcpy(buf + used + 12, m[i].name, len);
+    used += 12 + len;
   }
+  putle(h + 64, cache_sum(h, 64) ^ sum_end(&st, buf, used), 8);
+  if (!write_all(fd, buf, used) || pwrite(fd, h + 64, 8, 64) != 8) goto done;
+  ok = close(fd) == 0;
   fd = -1;
+  if (ok && rename(tmp, path) < 0) ok = 0;
 done:
-  if (fd >= 0) { close(fd); unlink(tmp); }
-  sa_free(&out);
+  if (fd >= 0) close(fd);
+  if (!ok) unlink(tmp);
+  free(buf);
 }
 
 /* Lists the folder under the lock, naming new messages; the result in *l
  * (sorted by UID); *recent_from is the first UID given out now. */
-static int load(mbox *mb, listing *l, uint32_t *recent_from)
+static int load(mbox *mb, listing *l, uint32_t *recent_from, const mbox *prev)
 {
   char path[MBOX_PATH_MAX], from[MBOX_PATH_MAX], to[MBOX_PATH_MAX], nm[512], base[512];
   size_t i, k, nnew = 0;
@@ -434,14 +530,14 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
   clock_gettime(CLOCK_REALTIME, &now);
   mb->listing_trusted = now.tv_sec - TRUST_MARGIN_S > mb->cur_mt.tv_sec &&
                         now.tv_sec - TRUST_MARGIN_S > mb->new_mt.tv_sec;
-  from_saved = mb->listing_trusted && read_listing(mb, l);
-  if (!from_saved && (!list_dir(mb->dir, "cur", l, 0) || !list_dir(mb->dir, "new", l, 1))) goto done;
+  from_saved = !prev && mb->listing_trusted && read_listing(mb, l);
+  if (!from_saved && (!list_dir(mb->dir, "cur", l, 0, prev) || !list_dir(mb->dir, "new", l, 1, prev))) goto done;
   for (i = 0; i < l->n; i++) {
     mbox_msg *x = &l->m[i];
     uint32_t v, u;
     long long s;
     unsigned f;
-    x->name = l->arena + x->cache_off;
+    if (!(x->flags & MF_BORROWED)) x->name = l->arena + x->cache_off;
     x->cache_off = 0;
     mbox_parse_name(x->name, &v, &u, &f, &s);
     x->cache_off = v;
@@ -467,9 +563,9 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
     if (!x->uid) nnew++;
   }
   if (maxuid >= next) next = maxuid + 1;
-  /* a saved listing is in order already (and qsort would want a copy) */
+  /* a saved listing is in order already */
   for (i = 1; i < l->n && cmp_listed(&l->m[i - 1], &l->m[i]) <= 0; i++) continue;
-  if (i < l->n) qsort(l->m, l->n, sizeof l->m[0], cmp_listed);
+  if (i < l->n) sort_listed(l->m, l->n);
 
   *recent_from = next;
   if (nnew && mb->readonly) nnew = 0;  /* EXAMINE names nothing; new mail waits for a writer */
@@ -483,7 +579,7 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
     char *ex, *copy;
     int fits;
     x->cache_off = 0;
-    x->flags &= ~MF_FROM_NEW;
+    x->flags &= ~(MF_FROM_NEW | MF_BORROWED);
     if (x->uid) {
       /* from the saved listing: the cache offset is just before the name */
       if (from_saved) x->cache_off = (uint32_t)getle(x->name - 4, 4);
@@ -509,16 +605,9 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
     x->uid = next++;
     renamed = 1;
   }
-  /* keep the messages with a UID; their unmapped flag letters */
-  for (i = k = 0; i < l->n; i++) {
-    if (!l->m[i].uid) continue;
-    l->m[k] = l->m[i];
-    if (!extra_letters(l->m[k].name, &l->m[k].extra_flags)) {
-      l->n = k;
-      goto done;
-    }
-    k++;
-  }
+  /* keep the messages with a UID */
+  for (i = k = 0; i < l->n; i++)
+    if (l->m[i].uid) l->m[k++] = l->m[i];
   l->n = k;
   mb->uidvalidity = validity;
   mb->uidnext = next;
@@ -542,6 +631,16 @@ done:
   return ok;
 }
 
+/* Whether a message's name is in the arena a of len octets. */
+static int arena_used(const mbox *mb, const char *a, size_t len)
+{
+  size_t i;
+  if (!a) return 0;
+  for (i = 0; i < mb->n; i++)
+    if (mb->m[i].name >= a && mb->m[i].name < a + len) return 1;
+  return 0;
+}
+
 int mbox_open(mbox *mb, const char *dir, int readonly)
 {
   uint32_t rf;
@@ -553,13 +652,19 @@ int mbox_open(mbox *mb, const char *dir, int readonly)
     return 0;
   }
   mb->readonly = readonly;
-  if (!load(mb, &l, &rf)) return 0;
+  if (!load(mb, &l, &rf, 0)) return 0;
   mb->m = l.m;
   mb->n = l.n;
   mb->cap = l.cap;
   mb->arena = l.arena;
+  mb->arena_len = l.alen;
   for (i = 0; i < mb->n; i++)
     if (mb->m[i].uid >= rf) mb->m[i].flags |= MF_RECENT;
+  if (!arena_used(mb, mb->arena, mb->arena_len)) {   /* every message renamed */
+    free(mb->arena);
+    mb->arena = 0;
+    mb->arena_len = 0;
+  }
   return 1;
 }
 
@@ -580,7 +685,7 @@ int mbox_refresh(mbox *mb, size_t *added, void (*gone)(size_t seq, void *ctx), v
   uint32_t rf, lastuid = mb->n ? mb->m[mb->n - 1].uid : 0;
   *added = 0;
   if (unchanged(mb)) return 1;
-  if (!load(mb, &l, &rf)) return 0;
+  if (!load(mb, &l, &rf, mb)) return 0;
   /* the messages that are gone, from the highest sequence number */
   for (i = oldn; i-- > 0;) {
     if (mbox_find_uid(&(mbox){ .m = l.m, .n = l.n }, mb->m[i].uid) >= 0) continue;
@@ -597,6 +702,10 @@ int mbox_refresh(mbox *mb, size_t *added, void (*gone)(size_t seq, void *ctx), v
     x->cache_off = x->cache_ok = 0;
     if (j < oldn && mb->m[j].uid == x->uid) {
       x->flags |= mb->m[j].flags & MF_RECENT;
+      if (x->name == mb->m[j].name && mb->m[j].own) {   /* the name passes on */
+        x->own = 1;
+        mb->m[j].own = 0;
+      }
       if (mb->m[j].ino == x->ino) {
         x->cache_off = mb->m[j].cache_off;
         x->cache_ok = mb->m[j].cache_ok;
@@ -612,11 +721,18 @@ int mbox_refresh(mbox *mb, size_t *added, void (*gone)(size_t seq, void *ctx), v
   }
   l.n = k;
   free_list(mb->m, oldn);
-  free(mb->arena);
+  free(mb->arena2);   /* its names were copied, not kept */
+  mb->arena2 = 0;
   mb->m = l.m;
   mb->n = l.n;
   mb->cap = l.cap;
-  mb->arena = l.arena;
+  if (!arena_used(mb, mb->arena, mb->arena_len)) {
+    free(mb->arena);
+    mb->arena = l.arena;
+    mb->arena_len = l.alen;
+  } else {
+    mb->arena2 = l.arena;
+  }
   return 1;
 }
 
@@ -632,8 +748,10 @@ void mbox_close(mbox *mb)
   cache_close(mb);
   free_list(mb->m, mb->n);
   free(mb->arena);
+  free(mb->arena2);
   mb->m = 0;
-  mb->arena = 0;
+  mb->arena = mb->arena2 = 0;
+  mb->arena_len = 0;
   mb->n = mb->cap = 0;
 }
 
@@ -651,15 +769,18 @@ int mbox_set_flags(mbox *mb, size_t i, unsigned flags)
 int mbox_set_flags_kw(mbox *mb, size_t i, unsigned flags, uint32_t keywords)
 {
   char base[512], nm[512], from[MBOX_PATH_MAX], to[MBOX_PATH_MAX];
-  char *copy;
+  char *copy, *ex;
   mbox_msg *x = &mb->m[i];
   unsigned keep = x->flags & MF_RECENT;
+  int fits;
   flags &= ~MF_RECENT;
   if ((x->flags & ~MF_RECENT) == flags && mbox_name_keywords(x->name) == keywords) return 1;
-  if (!base_len_without_u(x->name, base, sizeof base) ||
-      !make_name(nm, sizeof nm, base, mb->uidvalidity, x->uid, flags, keywords, x->extra_flags) ||
-      !mbox_path(mb, i, from, sizeof from) ||
-      snprintf(to, sizeof to, "%s/cur/%s", mb->dir, nm) >= (int)sizeof to) {
+  if (!extra_letters(x->name, &ex)) return 0;   /* the Maildir letters we do not map stay */
+  fits = base_len_without_u(x->name, base, sizeof base) &&
+         make_name(nm, sizeof nm, base, mb->uidvalidity, x->uid, flags, keywords, ex) &&
+         mbox_path(mb, i, from, sizeof from) && snprintf(to, sizeof to, "%s/cur/%s", mb->dir, nm) < (int)sizeof to;
+  free(ex);
+  if (!fits) {
     errno = ENAMETOOLONG;
     return 0;
   }
