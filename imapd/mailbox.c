@@ -358,70 +358,12 @@ static void putle(char *p, uint64_t v, size_t n)
   for (i = 0; i < n; i++) { p[i] = (char)(v & 0xff); v >>= 8; }
 }
 
-static uint64_t list_sum(const char *buf, size_t len)
-{
-  return cache_sum(buf, 64) ^ cache_sum(buf + LIST_HEADER, len - LIST_HEADER);
-}
-
 static void list_times(char *h, const mbox *mb)
 {
   putle(h + 24, (uint64_t)mb->cur_mt.tv_sec, 8);
   putle(h + 32, (uint64_t)mb->cur_mt.tv_nsec, 4);
   putle(h + 36, (uint64_t)mb->new_mt.tv_sec, 8);
   putle(h + 44, (uint64_t)mb->new_mt.tv_nsec, 4);
-}
-
-/* The saved listing into *l (its arena the file), when it is valid and its
- * times are those of cur/ and new/ now.  1, or 0 (list the folder). */
-static int read_listing(mbox *mb, listing *l)
-{
-  char path[MBOX_PATH_MAX], h[LIST_HEADER];
-  struct stat st;
-  size_t count, p, k;
-  char *buf = 0;
-  int fd;
-  if (snprintf(path, sizeof path, "%s/%s", mb->dir, MBOX_LIST_FILE) >= (int)sizeof path) return 0;
-  if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0) return 0;
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < LIST_HEADER ||
-      (uint64_t)st.st_size > ARENA_MAX || !(buf = malloc((size_t)st.st_size)) ||
-      read(fd, buf, (size_t)st.st_size) != (ssize_t)st.st_size)
-    goto bad;
-  close(fd);
-  fd = -1;
-  memcpy(h, buf, LIST_HEADER);
-  list_times(h, mb);
-  count = (size_t)getle(buf + 20, 4);
-  if (memcmp(buf, LIST_MAGIC, 16) != 0 || getle(buf + 16, 4) != LIST_VERSION || memcmp(h + 24, buf + 24, 24) != 0 ||
-      count > MBOX_MESSAGES_MAX || getle(buf + 64, 8) != list_sum(buf, (size_t)st.st_size))
-    goto bad;
-  if (count && !(l->m = malloc(count * sizeof *l->m))) goto bad;
-  for (p = LIST_HEADER, k = 0; k < count; k++) {
-    const char *nul;
-    mbox_msg *x = &l->m[k];
-    size_t left = (size_t)st.st_size - p;
-    if (left < 12 + 2) goto bad;
-    nul = memchr(buf + p + 12, 0, left - 12 < LIST_NAME_MAX + 1 ? left - 12 : LIST_NAME_MAX + 1);
-    if (!nul || nul == buf + p + 12 || buf[p + 12] == '.' ||
-        memchr(buf + p + 12, '/', (size_t)(nul - buf - p - 12)))
-      goto bad;
-    memset(x, 0, sizeof *x);
-    x->ino = getle(buf + p, 8);
-    x->cache_off = (uint32_t)(p + 12);   /* the name, for now (see load) */
-    p = (size_t)(nul - buf) + 1;
-  }
-  if (p != (size_t)st.st_size) goto bad;
-  l->n = l->cap = count;
-  l->arena = buf;
-  l->alen = l->acap = (size_t)st.st_size;
-  mb->list_cache_ino = getle(buf + 48, 8);
-  mb->list_cache_scanned = getle(buf + 56, 8);
-  return 1;
-bad:
-  if (fd >= 0) close(fd);
-  free(buf);
-  free(l->m);
-  l->m = 0;
-  return 0;
 }
 
 /* cache_sum (cache.h) of n octets given in pieces: every piece but the
@@ -445,6 +387,99 @@ static uint64_t sum_end(sum_state *st, const char *p, size_t n)
   sum_blocks(st, p, whole);
   for (i = whole; i < n; i++) st->h = (st->h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
   return st->h ^ (st->h >> 32);
+}
+
+/* While load() works on a saved listing's entries, each one's cache
+ * offset waits in own (high half) and cache_ok (low half). */
+static void stash_set(mbox_msg *x, uint32_t v) { x->own = (uint16_t)(v >> 16); x->cache_ok = (uint16_t)(v & 0xffff); }
+static uint32_t stash_get(const mbox_msg *x) { return (uint32_t)x->own << 16 | x->cache_ok; }
+
+#define LIST_READ_BUF 65536   /* the listing is read in pieces of this size */
+
+/* The saved listing into *l, when it is valid and its times are those of
+ * cur/ and new/ now: read in pieces, the names into an arena of just
+ * their size, the checksum computed on the way.  Each entry's name is at
+ * its cache_off in the arena, its cache offset stashed (stash_set).
+ * 1, or 0 (list the folder). */
+static int read_listing(mbox *mb, listing *l)
+{
+  char path[MBOX_PATH_MAX], h[LIST_HEADER];
+  struct stat st;
+  size_t count, k, body, names, have = 0, pos = 0, done = 0, an = 0, unh = 0;
+  char *buf = 0, *arena = 0;
+  sum_state sum;
+  int fd;
+  if (snprintf(path, sizeof path, "%s/%s", mb->dir, MBOX_LIST_FILE) >= (int)sizeof path) return 0;
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0) return 0;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < LIST_HEADER ||
+      (uint64_t)st.st_size > ARENA_MAX || read(fd, h, LIST_HEADER) != LIST_HEADER)
+    goto bad;
+  body = (size_t)st.st_size - LIST_HEADER;
+  count = (size_t)getle(h + 20, 4);
+  {
+    char want[LIST_HEADER];
+    memcpy(want, h, LIST_HEADER);
+    list_times(want, mb);
+    if (memcmp(h, LIST_MAGIC, 16) != 0 || getle(h + 16, 4) != LIST_VERSION || memcmp(h + 24, want + 24, 24) != 0 ||
+        count > MBOX_MESSAGES_MAX || body < count * 14)
+      goto bad;
+  }
+  names = body - count * 12;   /* each entry: 12 octets, then its name and NUL */
+  if (!(buf = malloc(LIST_READ_BUF)) || !(arena = malloc(names ? names : 1)) ||
+      (count && !(l->m = malloc(count * sizeof *l->m))))
+    goto bad;
+  sum_start(&sum, body);
+  for (k = 0; k < count; k++) {
+    const char *nul;
+    mbox_msg *x = &l->m[k];
+    size_t len;
+    while (have - pos < 12 + LIST_NAME_MAX + 1 && done < body) {   /* refill */
+      size_t from = pos < unh ? pos : unh, want;
+      ssize_t r;
+      memmove(buf, buf + from, have - from);
+      have -= from;
+      pos -= from;
+      unh -= from;
+      want = LIST_READ_BUF - have < body - done ? LIST_READ_BUF - have : body - done;
+      if ((r = read(fd, buf + have, want)) <= 0) goto bad;
+      done += (size_t)r;
+      have += (size_t)r;
+      sum_blocks(&sum, buf + unh, (have - unh) - (have - unh) % 8);   /* whole blocks: the rest waits */
+      unh = have - (have - unh) % 8;
+    }
+    if (have - pos < 12 + 2) goto bad;
+    nul = memchr(buf + pos + 12, 0, have - pos - 12 < LIST_NAME_MAX + 1 ? have - pos - 12 : LIST_NAME_MAX + 1);
+    if (!nul || nul == buf + pos + 12 || buf[pos + 12] == '.' ||
+        memchr(buf + pos + 12, '/', (size_t)(nul - buf - pos - 12)))
+      goto bad;
+    len = (size_t)(nul - buf - pos - 12) + 1;
+    if (an + len > names) goto bad;
+    memset(x, 0, sizeof *x);
+    x->ino = getle(buf + pos, 8);
+    stash_set(x, (uint32_t)getle(buf + pos + 8, 4));
+    memcpy(arena + an, buf + pos + 12, len);
+    x->cache_off = (uint32_t)an;
+    an += len;
+    pos += 12 + len;
+  }
+  if (pos != have || done != body || an != names || getle(h + 64, 8) != (cache_sum(h, 64) ^ sum_end(&sum, buf + unh, have - unh)))
+    goto bad;
+  close(fd);
+  fd = -1;
+  free(buf);
+  l->n = l->cap = count;
+  l->arena = arena;
+  l->alen = l->acap = names;
+  mb->list_cache_ino = getle(h + 48, 8);
+  mb->list_cache_scanned = getle(h + 56, 8);
+  return 1;
+bad:
+  if (fd >= 0) close(fd);
+  free(buf);
+  free(arena);
+  free(l->m);
+  l->m = 0;
+  return 0;
 }
 
 #define LIST_WRITE_BUF 65536   /* the listing goes out in pieces of this size */
@@ -578,13 +613,11 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from, const mbox *prev)
     int from_new = (x->flags & MF_FROM_NEW) != 0;
     char *ex, *copy;
     int fits;
-    x->cache_off = 0;
+    x->cache_off = from_saved ? stash_get(x) : 0;   /* the saved listing's cache offset */
+    x->own = x->cache_ok = 0;
     x->flags &= ~(MF_FROM_NEW | MF_BORROWED);
-    if (x->uid) {
-      /* from the saved listing: the cache offset is just before the name */
-      if (from_saved) x->cache_off = (uint32_t)getle(x->name - 4, 4);
-      continue;
-    }
+    if (x->uid) continue;
+    x->cache_off = 0;
     if (!nnew) continue;
     /* a new message: name it with the next UID */
     if (!base_len_without_u(x->name, base, sizeof base)) continue;
