@@ -548,7 +548,7 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from, const mbox *prev)
   char path[MBOX_PATH_MAX], from[MBOX_PATH_MAX], to[MBOX_PATH_MAX], nm[512], base[512];
   size_t i, k, nnew = 0;
   uint32_t validity = 0, next = 0, maxuid = 0;
-  int lockfd, have_state, ok = 0, saved, from_saved, renamed = 0;
+  int lockfd, have_state, ok = 0, saved, from_saved, renamed = 0, pass = 0, relist;
   struct timespec now;
 
   memset(l, 0, sizeof *l);
@@ -560,6 +560,9 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from, const mbox *prev)
   if (lockfd < 0 && mb->readonly) lockfd = open(path, O_RDONLY | O_CLOEXEC);
   if (lockfd < 0) return 0;
   if (flock(lockfd, LOCK_EX) < 0) goto done;
+again:
+  nnew = 0;
+  validity = next = maxuid = 0;
   /* the times first: a change after them shows in the next look */
   if (!dir_times(mb->dir, &mb->cur_mt, &mb->new_mt)) goto done;
   clock_gettime(CLOCK_REALTIME, &now);
@@ -602,12 +605,15 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from, const mbox *prev)
   for (i = 1; i < l->n && cmp_listed(&l->m[i - 1], &l->m[i]) <= 0; i++) continue;
   if (i < l->n) sort_listed(l->m, l->n);
 
-  *recent_from = next;
+  if (!pass) *recent_from = next;
   if (nnew && mb->readonly) nnew = 0;  /* EXAMINE names nothing; new mail waits for a writer */
   if (nnew || !have_state) {
     if (nnew > 0xffffffffUL - next) { errno = EOVERFLOW; goto done; }
     if (!write_state(path, validity, next + (uint32_t)nnew) && !mb->readonly) goto done;
   }
+  /* many new messages (a folder filled by other means): rename them, then
+   * list the folder again rather than keep a second copy of every name */
+  relist = !pass && nnew >= LIST_MIN_MESSAGES;
   for (i = 0; i < l->n; i++) {
     mbox_msg *x = &l->m[i];
     int from_new = (x->flags & MF_FROM_NEW) != 0;
@@ -632,11 +638,22 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from, const mbox *prev)
       continue;
     }
     if (rename(from, to) < 0) { next++; continue; }  /* gone meanwhile: the UID stays unused */
+    if (relist) {
+      next++;
+      continue;
+    }
     if (!(copy = strdup(nm))) goto done;
     x->name = copy;
     x->own = 1;
     x->uid = next++;
     renamed = 1;
+  }
+  if (relist) {
+    free(l->m);   /* no name of its own yet */
+    free(l->arena);
+    memset(l, 0, sizeof *l);
+    pass = 1;
+    goto again;
   }
   /* keep the messages with a UID */
   for (i = k = 0; i < l->n; i++)

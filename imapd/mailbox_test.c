@@ -184,7 +184,13 @@ TEST(saved_listing_read_back)
     snprintf(name, sizeof name, "%zu.M%zuP77Q%zu.a-rather-long-host-name.example", 5000 + i, i, i);
     put("new", name);
   }
-  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(mbox_open(&mb, dir, 0));   /* names 1,500 new ones: renamed, then cur/ listed again */
+  CHECK(mb.n >= 1500 && mb.m[mb.n - 1].uid == mb.uidnext - 1);
+  for (i = mb.n - 1500; i < mb.n; i++)
+    if (!(mb.m[i].flags & MF_RECENT) || !strstr(mb.m[i].name, ",U=") || !strstr(mb.m[i].name, ".example,U=")) break;
+  CHECK(i == mb.n);
+  for (i = 1; i < mb.n; i++) if (mb.m[i - 1].uid >= mb.m[i].uid) break;
+  CHECK(i == mb.n);
   mbox_close(&mb);
   fix_dirs(&t);
   CHECK(mbox_open(&mb, dir, 0));   /* lists cur/, saves the listing */
