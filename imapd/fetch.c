@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "condstore.h"
 #include "envaddr.h"
 #include "header.h"
 #include "imapd.h"
@@ -19,7 +20,7 @@
 
 enum fa_kind {
   FA_FLAGS, FA_UID, FA_SIZE, FA_INTERNALDATE, FA_ENVELOPE, FA_BODYSTRUCTURE, FA_BODY,
-  FA_SECTION, FA_RFC822, FA_RFC822_HEADER, FA_RFC822_TEXT
+  FA_SECTION, FA_RFC822, FA_RFC822_HEADER, FA_RFC822_TEXT, FA_MODSEQ
 };
 enum sec_what { SW_ALL, SW_HEADER, SW_FIELDS, SW_FIELDS_NOT, SW_TEXT, SW_MIME };
 
@@ -164,6 +165,7 @@ static int parse_att(imap_parser *p, fatt *a)
   if (kw(p, "UID")) { a->kind = FA_UID; return 1; }
   if (kw(p, "INTERNALDATE")) { a->kind = FA_INTERNALDATE; return 1; }
   if (kw(p, "ENVELOPE")) { a->kind = FA_ENVELOPE; return 1; }
+  if (kw(p, "MODSEQ")) { a->kind = FA_MODSEQ; return 1; }
   p->err = "unknown FETCH item";
   return 0;
 }
@@ -466,9 +468,11 @@ static int fetch_one(mbox *mb, size_t i, const fatt *atts, size_t n, int uid)
 {
   static sa tmp = { 0, 0, 0, IMAP_MESSAGE_MAX };
   size_t k;
-  int need_msg = 0, set_seen = 0, sent_flags = 0, sent_uid = 0, first = 1;
+  int need_msg = 0, set_seen = 0, sent_flags = 0, sent_uid = 0, first = 1, want_modseq = 0;
   for (k = 0; k < n; k++) {
-    if (atts[k].kind != FA_FLAGS && atts[k].kind != FA_UID && atts[k].kind != FA_INTERNALDATE) need_msg = 1;
+    if (atts[k].kind != FA_FLAGS && atts[k].kind != FA_UID && atts[k].kind != FA_INTERNALDATE &&
+        atts[k].kind != FA_MODSEQ)
+      need_msg = 1;
     if ((atts[k].kind == FA_SECTION && !atts[k].peek) || atts[k].kind == FA_RFC822 ||
         atts[k].kind == FA_RFC822_TEXT)
       set_seen = 1;
@@ -524,13 +528,17 @@ static int fetch_one(mbox *mb, size_t i, const fatt *atts, size_t n, int uid)
     case FA_RFC822_TEXT:
       SEP(); out_puts("RFC822.TEXT "); out_bytes(parts[0].body, 0);
       break;
+    case FA_MODSEQ:
+      want_modseq = 1;
+      break;
     case FA_SECTION:
       if (!section_bytes(a, &tmp, &s)) return 0;
       SEP(); out_section_name(a); out_puts(" "); out_bytes(s, a);
       break;
     }
   }
-  if (set_seen && !sent_flags) { SEP(); out_puts("FLAGS "); out_flags(mb, i); }
+  if (set_seen && !sent_flags) { SEP(); out_puts("FLAGS "); out_flags(mb, i); sent_flags = 1; }
+  cs_fetch_item(mb, i, want_modseq, sent_flags, first);
   out_puts(")\r\n");
   return 1;
 }
@@ -554,6 +562,7 @@ int fetch_command(mbox *mb, imap_parser *p, int uid)
   imap_seqset_resolve(&set, uid ? (mb->n ? mb->m[mb->n - 1].uid : 0) : (uint32_t)mb->n);
   for (i = 0; i < mb->n; i++) {
     if (!imap_seqset_has(&set, uid ? mb->m[i].uid : (uint32_t)(i + 1))) continue;
+    if (!cs_fetch_wanted(mb, i)) continue;
     if (!fetch_one(mb, i, atts, n, uid)) failed = 1;
   }
   if (failed) errno = EIO;

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "condstore.h"
 #include "header.h"
 #include "imapd.h"
 
@@ -167,6 +168,7 @@ static int key(imap_parser *p, ctx *c, int depth)
         return r;
       }
   }
+  if (imap_is(k, "MODSEQ")) return cs_search_key(p, c->mb, c->i);
   if (imap_is(k, "BODY") || imap_is(k, "TEXT")) {
     if (!imap_sp(p) || !imap_astring(p, &arg)) { sa_free(&arg); return -1; }
     r = text_has(c, imap_is(k, "BODY"), &arg);
@@ -183,6 +185,7 @@ int search_command(mbox *mb, imap_parser *p, int uid)
   ctx c = { mb, 0, uid, 0, ranges };
   size_t start, i;
   sa cs = SA_ZERO;
+  cs_search_reset();
   if (p->n - p->pos >= 8 && strncasecmp(p->s + p->pos, "CHARSET ", 8) == 0) {
     p->pos += 8;
     if (!imap_astring(p, &cs) || !imap_sp(p)) { sa_free(&cs); return 0; }
@@ -213,7 +216,9 @@ int search_command(mbox *mb, imap_parser *p, int uid)
     if (r < 0) { if (!p->err) p->err = "bad search"; return 0; }
     if (i == 0) out_puts("* SEARCH");
     if (r) out_printf(" %u", uid ? (unsigned)mb->m[i].uid : (unsigned)(i + 1));
+    if (r) cs_search_note(mb, i);
   }
+  cs_search_tail();
   out_puts("\r\n");
   return c.failed ? -1 : 1;
 }

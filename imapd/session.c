@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "condstore.h"
 #include "copy.h"
 #include "imapd.h"
 #include "imaputf7.h"
@@ -115,6 +116,7 @@ static void tagged(const char *tag, size_t tl, const char *fmt, ...)
 static void gone(size_t seq, void *ctx)
 {
   (void)ctx;
+  if (cs_qresync()) return;   /* cs_change_end reports VANISHED */
   out_printf("* %zu EXPUNGE\r\n", seq);
 }
 
@@ -122,12 +124,14 @@ static void updates(void)
 {
   size_t added = 0, i, recent = 0;
   if (!S->selected) return;
+  cs_change_begin(&S->mb);
   if (!mbox_refresh(&S->mb, &added, gone, 0)) { warn_sys("unable to read the mailbox"); return; }
   if (added) {
     out_printf("* %zu EXISTS\r\n", S->mb.n);
     for (i = 0; i < S->mb.n; i++) recent += (S->mb.m[i].flags & MF_RECENT) != 0;
     out_printf("* %zu RECENT\r\n", recent);
   }
+  cs_change_end(&S->mb, 1);
 }
 
 /* A mailbox name from the client (modified UTF-7, "." between levels) to
@@ -158,12 +162,14 @@ static void do_select(const char *tag, size_t tl, imap_parser *p, int readonly)
   sa name = SA_ZERO;
   char dir[MBOX_PATH_MAX];
   size_t i, recent = 0, unseen = 0;
-  if (!imap_astring(p, &name) || !imap_eol(p)) {
-    tagged(tag, tl, "BAD %s", p->err);
+  cs_select sel = CS_SELECT_ZERO;
+  if (!imap_astring(p, &name) || (imap_peek(p) == ' ' && !cs_select_parse(p, &sel)) || !imap_eol(p)) {
+    tagged(tag, tl, "BAD %s", p->err ? p->err : "syntax error");
     goto done;
   }
   if (S->selected) {
     mbox_close(&S->mb);
+    cs_unselect();
     S->selected = 0;
     out_puts("* OK [CLOSED] previous mailbox closed\r\n");
   }
@@ -183,12 +189,14 @@ static void do_select(const char *tag, size_t tl, imap_parser *p, int readonly)
   if (unseen) out_printf("* OK [UNSEEN %zu] first unseen\r\n", unseen);
   out_printf("* OK [UIDVALIDITY %u] UIDs valid\r\n* OK [UIDNEXT %u] predicted next UID\r\n",
              (unsigned)S->mb.uidvalidity, (unsigned)S->mb.uidnext);
+  cs_select_done(&S->mb, &sel);
   tagged(tag, tl, "OK [%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE",
          readonly ? "EXAMINE" : "SELECT");
   log_info("%s select mailbox=%.*s messages=%zu", S->id, (int)(name.len > 100 ? 100 : name.len), name.s,
            S->mb.n);
 done:
   sa_free(&name);
+  sa_free(&sel.known);
 }
 
 /* '*' matches anything, '%' anything but the delimiter. */
@@ -392,7 +400,7 @@ static void do_delete(const char *tag, size_t tl, imap_parser *p)
     goto done;
   }
   if (stat(dir, &st) < 0) { tagged(tag, tl, "NO [NONEXISTENT] no such mailbox"); goto done; }
-  if (S->selected && !strcmp(S->mb.dir, dir)) { mbox_close(&S->mb); S->selected = 0; }
+  if (S->selected && !strcmp(S->mb.dir, dir)) { mbox_close(&S->mb); cs_unselect(); S->selected = 0; }
   if (!rm_tree(dir)) { tagged(tag, tl, "NO [SERVERBUG] cannot delete"); goto done; }
   tagged(tag, tl, "OK DELETE completed");
   log_info("%s delete mailbox=%.*s", S->id, (int)(name.len > 100 ? 100 : name.len), name.s);
@@ -433,7 +441,7 @@ static void do_rename(const char *tag, size_t tl, imap_parser *p)
   }
   if (!mailbox_dir(&to, dto, sizeof dto)) { tagged(tag, tl, "NO [CANNOT] that name is not allowed"); goto done; }
   if (stat(dto, &st) == 0) { tagged(tag, tl, "NO [ALREADYEXISTS] mailbox exists"); goto done; }
-  if (S->selected && !strcmp(S->mb.dir, dfrom)) { mbox_close(&S->mb); S->selected = 0; }
+  if (S->selected && !strcmp(S->mb.dir, dfrom)) { mbox_close(&S->mb); cs_unselect(); S->selected = 0; }
   /* the folder keeps its UIDVALIDITY and UIDs: they travel in its files */
   if (rename(dfrom, dto) < 0) { tagged(tag, tl, "NO [SERVERBUG] cannot rename"); goto done; }
   tagged(tag, tl, "OK RENAME completed");
@@ -457,7 +465,7 @@ static void do_status(const char *tag, size_t tl, imap_parser *p)
   for (;;) {
     if (!imap_atom(p, &item)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
     if (!imap_is(item, "MESSAGES") && !imap_is(item, "RECENT") && !imap_is(item, "UIDNEXT") &&
-        !imap_is(item, "UIDVALIDITY") && !imap_is(item, "UNSEEN")) {
+        !imap_is(item, "UIDVALIDITY") && !imap_is(item, "UNSEEN") && !cs_status_item(item)) {
       tagged(tag, tl, "BAD unknown STATUS item");
       goto done;
     }
@@ -485,6 +493,7 @@ static void do_status(const char *tag, size_t tl, imap_parser *p)
     else if (imap_is(item, "RECENT")) out_printf("RECENT %zu", recent);
     else if (imap_is(item, "UIDNEXT")) out_printf("UIDNEXT %u", (unsigned)mb.uidnext);
     else if (imap_is(item, "UIDVALIDITY")) out_printf("UIDVALIDITY %u", (unsigned)mb.uidvalidity);
+    else if (cs_status_item(item)) cs_status_out(&mb);
     else out_printf("UNSEEN %zu", unseen);
     if (!imap_sp(p)) break;
   }
@@ -503,11 +512,14 @@ static void do_store(const char *tag, size_t tl, imap_parser *p, int uid)
   unsigned flags = 0;
   int mode, silent, paren, failed = 0;
   size_t i;
+  cs_store cst = CS_STORE_ZERO;
   static const struct { const char *name; unsigned bit; } fl[] = {
     { "\\Seen", MF_SEEN }, { "\\Answered", MF_ANSWERED }, { "\\Flagged", MF_FLAGGED },
     { "\\Deleted", MF_DELETED }, { "\\Draft", MF_DRAFT },
   };
-  if (!imap_seqset_parse(p, &set) || !imap_sp(p) || !imap_atom(p, &item) || !imap_sp(p)) goto bad;
+  if (!imap_seqset_parse(p, &set) || !imap_sp(p)) goto bad;
+  if (imap_peek(p) == '(' && !cs_store_parse(p, &cst)) goto bad;
+  if (!imap_atom(p, &item) || !imap_sp(p)) goto bad;
   mode = item.s[0] == '+' ? 1 : item.s[0] == '-' ? -1 : 0;
   if (mode) { item.s++; item.len--; }
   silent = item.len > 7 && imap_is((imap_span){ item.s + item.len - 7, 7 }, ".SILENT");
@@ -531,24 +543,48 @@ static void do_store(const char *tag, size_t tl, imap_parser *p, int uid)
     for (i = 0; i < set.n; i++)
       if (set.r[i].lo > S->mb.n || set.r[i].hi > S->mb.n) { p->err = "no such message"; goto bad; }
   imap_seqset_resolve(&set, uid ? (S->mb.n ? S->mb.m[S->mb.n - 1].uid : 0) : (uint32_t)S->mb.n);
+  cs_store_begin(&S->mb, &cst);
   for (i = 0; i < S->mb.n; i++) {
     unsigned nf, old = S->mb.m[i].flags & ~MF_RECENT;
     if (!imap_seqset_has(&set, uid ? S->mb.m[i].uid : (uint32_t)(i + 1))) continue;
+    if (!cs_store_allowed(&S->mb, i, &cst, uid ? S->mb.m[i].uid : (uint32_t)(i + 1))) continue;
     nf = mode > 0 ? old | flags : mode < 0 ? old & ~flags : flags;
     if (!mbox_set_flags(&S->mb, i, nf)) { failed = 1; continue; }
-    if (!silent || uid) {
+    if (!silent || uid || cs_store_reports(&cst)) {
       out_printf("* %zu FETCH (", i + 1);
-      if (uid) out_printf("UID %u ", (unsigned)S->mb.m[i].uid);
-      out_puts("FLAGS ");
-      out_flags(&S->mb, i);
+      if (uid) out_printf("UID %u", (unsigned)S->mb.m[i].uid);
+      if (!silent || uid) { out_puts(uid ? " FLAGS " : "FLAGS "); out_flags(&S->mb, i); }
+      cs_store_item(&S->mb, i, &cst, nf != old, !silent || uid ? 0 : 1);
       out_puts(")\r\n");
     }
   }
+  if (cs_store_end(&S->mb, &cst, tag, tl)) return;
   if (failed) tagged(tag, tl, "NO some flags could not be stored");
   else tagged(tag, tl, "OK STORE completed");
   return;
 bad:
   tagged(tag, tl, "BAD %s", p->err ? p->err : "syntax error");
+}
+
+/* UID EXPUNGE (RFC 4315): only the \Deleted messages of the set. */
+static void do_uid_expunge(const char *tag, size_t tl, imap_parser *p)
+{
+  static imap_range ranges[IMAP_SEQSET_MAX];
+  imap_seqset set = { ranges, IMAP_SEQSET_MAX, 0, 0 };
+  size_t i;
+  int failed = 0;
+  if (!imap_seqset_parse(p, &set) || !imap_eol(p)) { tagged(tag, tl, "BAD %s", p->err); return; }
+  if (S->mb.readonly) { tagged(tag, tl, "NO [READ-ONLY] mailbox is read-only"); return; }
+  imap_seqset_resolve(&set, S->mb.n ? S->mb.m[S->mb.n - 1].uid : 0);
+  cs_change_begin(&S->mb);
+  for (i = S->mb.n; i-- > 0;) {
+    if (!(S->mb.m[i].flags & MF_DELETED) || !imap_seqset_has(&set, S->mb.m[i].uid)) continue;
+    if (mbox_remove(&S->mb, i)) gone(i + 1, 0);
+    else failed = 1;
+  }
+  cs_change_end(&S->mb, 1);
+  if (failed) tagged(tag, tl, "NO [SERVERBUG] some messages remain");
+  else tagged(tag, tl, "OK UID EXPUNGE completed");
 }
 
 static int parse_flag_list(imap_parser *p, unsigned *flags)
@@ -639,8 +675,10 @@ static void do_copy(const char *tag, size_t tl, imap_parser *p, int uid, int mov
   }
   if (move) {
     out_printf("* OK [COPYUID %u %.*s %.*s] moved\r\n", (unsigned)validity, (int)su.len, su.s, (int)du.len, du.s);
+    cs_change_begin(&S->mb);
     for (i = k; i-- > 0;)
-      if (mbox_remove(&S->mb, idx[i])) out_printf("* %zu EXPUNGE\r\n", idx[i] + 1);
+      if (mbox_remove(&S->mb, idx[i])) gone(idx[i] + 1, 0);
+    cs_change_end(&S->mb, 1);
     tagged(tag, tl, "OK MOVE completed");
   } else {
     tagged(tag, tl, "OK [COPYUID %u %.*s %.*s] COPY completed", (unsigned)validity, (int)su.len, su.s,
@@ -839,7 +877,7 @@ int session_run(session *s)
     } else if (imap_is(verb, "RENAME") && !uid && imap_sp(&p)) {
       do_rename(tag.s, tag.len, &p);
     } else if (imap_is(verb, "ENABLE") && !uid) {
-      out_puts("* ENABLED\r\n");   /* no extension here needs enabling yet */
+      if (!cs_enable_command(&p, s->selected ? &s->mb : 0)) { tagged(tag.s, tag.len, "BAD %s", p.err ? p.err : "syntax error"); continue; }
       tagged(tag.s, tag.len, "OK ENABLE completed");
     } else if (imap_is(verb, "APPEND") && !uid && imap_sp(&p)) {
       do_append(tag.s, tag.len, &p);
@@ -849,7 +887,8 @@ int session_run(session *s)
                                 imap_is(verb, "CLOSE") || imap_is(verb, "UNSELECT"))) {
       tagged(tag.s, tag.len, "BAD select a mailbox first");
     } else if (imap_is(verb, "FETCH") && imap_sp(&p)) {
-      int fr = fetch_command(&s->mb, &p, uid);
+      int fr = cs_fetch_prepare(&s->mb, &p, uid) ? fetch_command(&s->mb, &p, uid) : 0;
+      cs_done(&s->mb);
       if (fr == 0) tagged(tag.s, tag.len, "BAD %s", p.err);
       else if (fr < 0) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages could not be read");
       else tagged(tag.s, tag.len, "OK FETCH completed");
@@ -857,6 +896,7 @@ int session_run(session *s)
       do_copy(tag.s, tag.len, &p, uid, imap_is(verb, "MOVE"));
     } else if (imap_is(verb, "SEARCH") && imap_sp(&p)) {
       int sr = search_command(&s->mb, &p, uid);
+      cs_done(&s->mb);
       if (sr == 0) tagged(tag.s, tag.len, "BAD %s", p.err);
       else if (sr == -2) tagged(tag.s, tag.len, "NO %s", p.err);
       else if (sr < 0) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages could not be read");
@@ -864,14 +904,25 @@ int session_run(session *s)
     } else if (imap_is(verb, "STORE") && imap_sp(&p)) {
       do_store(tag.s, tag.len, &p, uid);
     } else if (imap_is(verb, "EXPUNGE") && !uid) {
+      int ok;
       if (!imap_eol(&p)) { tagged(tag.s, tag.len, "BAD %s", p.err); continue; }
       if (s->mb.readonly) { tagged(tag.s, tag.len, "NO [READ-ONLY] mailbox is read-only"); continue; }
-      if (!mbox_expunge(&s->mb, gone, 0)) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages remain");
+      cs_change_begin(&s->mb);
+      ok = mbox_expunge(&s->mb, gone, 0);
+      cs_change_end(&s->mb, 1);
+      if (!ok) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages remain");
       else tagged(tag.s, tag.len, "OK EXPUNGE completed");
+    } else if (imap_is(verb, "EXPUNGE") && uid && imap_sp(&p)) {
+      do_uid_expunge(tag.s, tag.len, &p);
     } else if ((imap_is(verb, "CLOSE") || imap_is(verb, "UNSELECT")) && !uid) {
       if (!imap_eol(&p)) { tagged(tag.s, tag.len, "BAD %s", p.err); continue; }
-      if (imap_is(verb, "CLOSE") && !s->mb.readonly) (void)mbox_expunge(&s->mb, 0, 0);
+      if (imap_is(verb, "CLOSE") && !s->mb.readonly) {
+        cs_change_begin(&s->mb);
+        (void)mbox_expunge(&s->mb, 0, 0);
+        cs_change_end(&s->mb, 0);   /* CLOSE reports nothing; the expunges get their mod-sequence */
+      }
       mbox_close(&s->mb);
+      cs_unselect();
       s->selected = 0;
       tagged(tag.s, tag.len, "OK %s completed", imap_is(verb, "CLOSE") ? "CLOSE" : "UNSELECT");
     } else if (imap_is(verb, "LOGIN") || imap_is(verb, "AUTHENTICATE")) {
