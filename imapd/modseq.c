@@ -95,7 +95,7 @@ static int rd_hex32(rd *r, uint32_t *v)
     x = x << 4 | d;
     r->pos++;
   }
-  if (r->pos == start) return 0;
+  if (r->pos == start || (r->s[start] == '0' && r->pos - start > 1)) return 0;
   *v = x;
   return 1;
 }

@@ -56,6 +56,7 @@ TEST(parse_is_strict)
     "yubin-imap-modseq 1 77 120 100\ng 5 4 110\nend 1\n",      /* backwards range */
     "yubin-imap-modseq 1 77 120 100\ng 1 4 110\ng 4 6 110\nend 2\n",  /* overlap */
     "yubin-imap-modseq 1 77 120 100\nm 1 101 123456789\nend 1\n",    /* state too long */
+    "yubin-imap-modseq 1 77 120 100\nm 1 101 05\nend 1\n",           /* leading zero */
     "yubin-imap-modseq 1 77 9223372036854775808 100\nend 0\n",        /* 64 bits */
     "yubin-imap-modseq 1 77 120 100\nend 0\nx\n",              /* trailing bytes */
   };
