@@ -280,7 +280,13 @@ int modseq_merge(modseq *ms, const ms_view *v, size_t nv, uint32_t validity, uin
     return 1;
   }
   next = ms->highest < MODSEQ_MAX ? ms->highest + 1 : MODSEQ_MAX;
-  need = ms->n + nv;
+  /* the size of the merged table, so that it is allocated once */
+  for (need = 0; i < ms->n || j < nv;) {
+    if (j == nv || (i < ms->n && ms->e[i].uid < v[j].uid)) need += ms->e[i++].uid >= limit;
+    else if (i == ms->n || v[j].uid < ms->e[i].uid) need += !in_gone(ms, v[j++].uid);
+    else { need++; i++; j++; }
+  }
+  i = j = 0;
   if (!(ne = malloc((need ? need : 1) * sizeof *ne))) return -1;
   while (i < ms->n || j < nv) {
     if (j == nv || (i < ms->n && ms->e[i].uid < v[j].uid)) {
@@ -437,10 +443,17 @@ static int load(modseq *ms, const char *dir)
   if ((size_t)st.st_size > MODSEQ_FILE_MAX) {
     clear(ms);
   } else {
-    for (;;) {
+    /* the whole file in one allocation of its size (a file that grows
+     * meanwhile is read in more steps) */
+    if (!sa_ready(&buf, (size_t)st.st_size + 1)) ok = 0;
+    while (ok) {
       ssize_t r;
-      if (!sa_ready(&buf, buf.len + 65536)) { ok = 0; break; }
-      r = read(fd, buf.s + buf.len, 65536);
+      if (buf.len == buf.a && !sa_ready(&buf, buf.len + 65536)) {
+        if (errno == ERANGE) buf.len = 0;   /* grew past the limit: damaged, start again */
+        else ok = 0;
+        break;
+      }
+      r = read(fd, buf.s + buf.len, buf.a - buf.len);
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) { ok = 0; break; }
       if (r == 0) break;
@@ -461,7 +474,8 @@ static int save(modseq *ms, const char *dir)
   struct stat st;
   int ok;
   if (!file_path(dir, MODSEQ_FILE, path, sizeof path)) return 0;
-  ok = modseq_format(ms, &text) && atomic_write(path, text.s, text.len, 0600, (uid_t)-1, (gid_t)-1);
+  /* about 40 bytes a line: one allocation, not a series of doublings */
+  ok = sa_ready(&text, 64 + (ms->n + ms->ng) * 40) && modseq_format(ms, &text) && atomic_write(path, text.s, text.len, 0600, (uid_t)-1, (gid_t)-1);
   sa_free(&text);
   if (ok && stat(path, &st) == 0) note_id(ms, &st);
   else ms->have_id = 0;
