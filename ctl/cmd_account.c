@@ -195,10 +195,44 @@ static void drop_exts(table *t, const char *address)
   }
 }
 
+/* Takes address out of every alias's target list; an alias left without
+ * targets goes.  Returns the number of aliases changed. */
+static size_t drop_from_aliases(table *t, const char *address)
+{
+  size_t i = 0, changed = 0, l = strlen(address);
+  while (i < t->n) {
+    char line[TABLE_LINE_MAX + 1], key[TABLE_LINE_MAX + 1];
+    const char *v = t->r[i].val;
+    size_t len = 0;
+    int hit = 0;
+    while (*v) {
+      const char *e = strchr(v, ',');
+      size_t n = e ? (size_t)(e - v) : strlen(v);
+      if (n == l && !strncasecmp(v, address, l)) {
+        hit = 1;
+      } else if (len + n + 1 < sizeof line) {
+        if (len) line[len++] = ',';
+        memcpy(line + len, v, n);
+        len += n;
+      }
+      v += n + (e != 0);
+    }
+    line[len] = 0;
+    if (!hit) { i++; continue; }
+    changed++;
+    snprintf(key, sizeof key, "%s", t->r[i].key);
+    if (!len) { table_del(t, key); continue; }
+    if (!table_set(t, key, line)) ctl_fail_sys(CTL_TEMP, "unable to update alias %s", key);
+    i++;
+  }
+  return changed;
+}
+
 static int del(const char *root, int argc, char **argv)
 {
   const char *addr = 0;
   int keep = 0, i;
+  size_t aliases;
   acct_arg a;
   db_acct acct;
   ctl_db db;
@@ -214,10 +248,12 @@ static int del(const char *root, int argc, char **argv)
   table_del(&db.accounts, a.address);
   table_del(&db.passwd, a.address);
   drop_exts(&db.extensions, a.address);
+  table_del(&db.senders, a.address);
+  aliases = drop_from_aliases(&db.aliases, a.address);
   cmd_commit(&db);
   /* the account is gone from the database first: nothing delivers there now */
   if (!keep && !fsx_rmtree(acct.home)) ctl_fail_sys(CTL_TEMP, "account deleted, but unable to remove %s", acct.home);
-  log_info("account del address=%s mail=%s", a.address, keep ? "kept" : "removed");
+  log_info("account del address=%s mail=%s aliases=%zu", a.address, keep ? "kept" : "removed", aliases);
   db_close(&db);
   out_done();
   return 0;

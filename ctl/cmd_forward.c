@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "names.h"
 #include "out.h"
+#include "privs.h"
 
 #define FORWARDS_DEFAULT 10
 #define FORWARDS_LIMIT 1000
@@ -78,6 +80,38 @@ static void resolve(ctl_db *db, const char *in, fwd_target *f)
     ctl_fail(CTL_USAGE, "path of the control file too long");
 }
 
+/* Writes (data) or removes (data NULL) the account's control file as the
+ * account: when yubinctl runs as root, a child drops to the account's uid
+ * first, so a symbolic link the account placed anywhere in its home's path
+ * cannot make root write or remove a file elsewhere.  1, or 0 with errno. */
+static int dotfile_as_account(const fwd_target *f, const char *data, size_t n)
+{
+  pid_t pid;
+  int st, e;
+  if (geteuid() != 0) {
+    if (data) return atomic_write(f->file, data, n, 0600, (uid_t)-1, (gid_t)-1);
+    if (unlink(f->file) != 0 && errno != ENOENT) return 0;
+    return fsync_dir_of(f->file);
+  }
+  if ((pid = fork()) < 0) return 0;
+  if (pid == 0) {
+    if (!privs_drop((uid_t)f->acct.uid, (gid_t)f->acct.gid)) _exit(errno ? errno : EPERM);
+    umask(077);
+    if (data) {
+      if (!atomic_write(f->file, data, n, 0600, (uid_t)-1, (gid_t)-1)) _exit(errno ? errno : EIO);
+    } else {
+      if (unlink(f->file) != 0 && errno != ENOENT) _exit(errno ? errno : EIO);
+      if (!fsync_dir_of(f->file)) _exit(errno ? errno : EIO);
+    }
+    _exit(0);
+  }
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return 0;
+  e = WIFEXITED(st) ? WEXITSTATUS(st) : EIO;
+  if (e) { errno = e; return 0; }
+  return 1;
+}
+
 static void ext_key(const fwd_target *f, char *key, size_t n)
 {
   snprintf(key, n, "%s %s", f->account, f->ext);
@@ -118,7 +152,7 @@ static int set(const char *root, int argc, char **argv)
     if (!strcasecmp(t, self)) ctl_fail(CTL_USAGE, "an address may not forward to itself: %s", t);
     if (!sa_catc(&body, '&') || !sa_cats(&body, t) || !sa_catc(&body, '\n')) ctl_fail_sys(CTL_TEMP, "out of memory");
   }
-  if (!atomic_write(f.file, body.s, body.len, 0600, geteuid() == 0 ? (uid_t)f.acct.uid : (uid_t)-1, (gid_t)f.acct.gid))
+  if (!dotfile_as_account(&f, body.s ? body.s : "", body.len))
     ctl_fail_sys(CTL_TEMP, "unable to write %s", f.file);
   sa_free(&body);
   if (f.ext[0]) {
@@ -140,8 +174,7 @@ static int clear(const char *root, int argc, char **argv)
   if (argc != 1) ctl_fail(CTL_USAGE, "usage: yubinctl forward clear ADDRESS");
   cmd_open(&db, root, 1);
   resolve(&db, argv[0], &f);
-  if (unlink(f.file) != 0 && errno != ENOENT) ctl_fail_sys(CTL_TEMP, "unable to remove %s", f.file);
-  if (!fsync_dir_of(f.file)) ctl_fail_sys(CTL_TEMP, "unable to sync the directory of %s", f.file);
+  if (!dotfile_as_account(&f, 0, 0)) ctl_fail_sys(CTL_TEMP, "unable to remove %s", f.file);
   if (f.ext[0]) {
     ext_key(&f, key, sizeof key);
     table_del(&db.extensions, key);

@@ -203,13 +203,13 @@ static int compile_accounts(ctl_db *db)
     n = snprintf(v, sizeof v, "%lu%c%lu%c%s%c%s%c", a.uid, 0, a.gid, 0, a.home, 0, a.flags, 0);
     if (n < 0 || (size_t)n >= sizeof v) { errno = EINVAL; goto fail; }
     if (!add_kv(&w, 'A', r->key, strlen(r->key), v, (size_t)n)) goto fail;
-    /* U<uid> -> DOMAIN, once per account with its own Unix uid: the sender
-     * policy of the sendmail wrapper (queue/policy.c). */
+    /* U<uid> -> NAME@DOMAIN, once per account with its own Unix uid: the
+     * sender policy of the sendmail wrapper (queue/policy.c). */
     if (!strchr(a.flags, 'v')) {
       char k[24];
       const char *at = strrchr(r->key, '@');
       int kn = snprintf(k, sizeof k, "%lu", a.uid);
-      if (at && kn > 0 && !add_kv(&w, 'U', k, (size_t)kn, at + 1, strlen(at + 1))) goto fail;
+      if (at && kn > 0 && !add_kv(&w, 'U', k, (size_t)kn, r->key, strlen(r->key))) goto fail;
     }
   }
   for (i = 0; i < db->extensions.n; i++) {

@@ -244,22 +244,37 @@ int accounts_rcpt_ok(accounts_db *db, const char *local, const char *domain)
   return e.kind == ACCT_ACCOUNT && e.ext_known;
 }
 
-int accounts_uid_domains(accounts_db *db, unsigned long uid, int (*fn)(const char *domain, void *arg), void *arg)
+/* U records hold NAME@DOMAIN (older databases: DOMAIN alone). */
+static int uid_walk(accounts_db *db, unsigned long uid, int domain_only,
+                    int (*fn)(const char *s, void *arg), void *arg)
 {
-  char key[32], dom[ADDR_DOMAIN_MAX + 1];
+  char key[32], v[ADDR_MAX + 1];
   struct cdb_find f;
   int n = snprintf(key, sizeof key, "U%lu", uid), r;
   if (!db->open) return 0;
   if (cdb_findinit(&f, &db->cdb, key, (unsigned)n) < 0) return -1;
   while ((r = cdb_findnext(&f)) > 0) {
     unsigned vl = cdb_datalen(&db->cdb);
+    const char *at;
     int got;
-    if (vl == 0 || vl > ADDR_DOMAIN_MAX) continue;
-    if (cdb_read(&db->cdb, dom, vl, cdb_datapos(&db->cdb)) != 0) return -1;
-    dom[vl] = 0;
-    if ((got = fn(dom, arg)) != 0) return got;
+    if (vl == 0 || vl > ADDR_MAX) continue;
+    if (cdb_read(&db->cdb, v, vl, cdb_datapos(&db->cdb)) != 0) return -1;
+    v[vl] = 0;
+    at = strrchr(v, '@');
+    if (!domain_only && !at) continue;
+    if ((got = fn(domain_only && at ? at + 1 : v, arg)) != 0) return got;
   }
   return r < 0 ? -1 : 0;
+}
+
+int accounts_uid_domains(accounts_db *db, unsigned long uid, int (*fn)(const char *domain, void *arg), void *arg)
+{
+  return uid_walk(db, uid, 1, fn, arg);
+}
+
+int accounts_uid_accounts(accounts_db *db, unsigned long uid, int (*fn)(const char *address, void *arg), void *arg)
+{
+  return uid_walk(db, uid, 0, fn, arg);
 }
 
 int accounts_sender_listed(accounts_db *db, const char *account, const char *sender)

@@ -66,6 +66,8 @@ int accounts_alias_targets(accounts_db *db, const acct_entry *e, char *out, size
  * virtual accounts are not counted): fn is called for each; a non-zero
  * return from fn stops the walk and is returned.  0 when none, -1 on error. */
 int accounts_uid_domains(accounts_db *db, unsigned long uid, int (*fn)(const char *domain, void *arg), void *arg);
+/* The same walk over the accounts' addresses (NAME@DOMAIN). */
+int accounts_uid_accounts(accounts_db *db, unsigned long uid, int (*fn)(const char *address, void *arg), void *arg);
 
 /* 1 if sender (any case) is listed for the account NAME@DOMAIN as an extra
  * sender address (yubinctl sender add), 0 if not, -1 on error. */

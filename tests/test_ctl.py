@@ -417,6 +417,22 @@ class Ctl(unittest.TestCase):
         self.assertEqual(self.cdb("Linfo@shop.example"), [])
         self.refused("alias", "del", "info@shop.example")
 
+    def test_account_del_leaves_no_alias_behind(self):
+        self.j("domain", "add", "shop.example")
+        self.inst.add_account("anna@shop.example")
+        self.inst.add_account("ben@shop.example")
+        self.j("alias", "add", "info@shop.example", "anna@shop.example", "ben@shop.example")
+        self.j("alias", "add", "anna2@shop.example", "Anna@shop.example")
+        self.j("sender", "add", "anna@shop.example", "anna@other.example")
+        self.j("account", "del", "anna@shop.example")
+        self.assertEqual(self.j("alias", "list", "shop.example"),
+                         [{"address": "info@shop.example", "targets": ["ben@shop.example"]}])
+        self.assertEqual(self.cdb("Lanna2@shop.example"), [])
+        self.assertEqual(self.cdb("Linfo@shop.example"), [b"ben@shop.example\0"])
+        # a new account of the same name starts without the old one's extra senders
+        self.inst.add_account("anna@shop.example")
+        self.assertEqual(self.j("sender", "list", "anna@shop.example"), [])
+
     def test_forwards(self):
         self.j("domain", "add", "shop.example")
         self.j("domain", "add", "sub.example", "--subdomains")
@@ -466,6 +482,27 @@ class Ctl(unittest.TestCase):
         self.assertFalse(os.path.exists(path))
         self.assertEqual(self.cdb(b"Xbob@shop.example\0orders"), [])
         self.assertFalse(self.j("forward", "show", "bob-orders@shop.example")["exists"])
+
+    @unittest.skipUnless(is_root(), "needs root: yubinctl writes as the account only when it is root")
+    def test_forward_written_as_the_account(self):
+        self.j("domain", "add", "shop.example")
+        self.inst.add_account("bob@shop.example")
+        home = self.inst.home("shop.example", "bob")
+        # the account swaps its home for a link to a directory only root may write
+        elsewhere = tempfile.mkdtemp(prefix="yubin-test-rootdir-")
+        try:
+            os.chmod(elsewhere, 0o755)
+            os.rename(home, home + ".away")
+            os.symlink(elsewhere, home)
+            self.refused("forward", "set", "bob-x@shop.example", "a@x.example", code=111)
+            self.assertEqual(os.listdir(elsewhere), [])
+        finally:
+            if os.path.islink(home):
+                os.unlink(home)
+                os.rename(home + ".away", home)
+            shutil.rmtree(elsewhere)
+        self.j("forward", "set", "bob-x@shop.example", "a@x.example")
+        self.assertEqual(os.stat(os.path.join(home, ".yubin-x")).st_uid, os.stat(home).st_uid)
 
     def test_rebuild(self):
         self.j("domain", "add", "shop.example")

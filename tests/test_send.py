@@ -281,6 +281,45 @@ class SendTest(unittest.TestCase):
             for d in ("mess", "todo", "intd", "info", "local", "remote", "bounce"):
                 self.assertFalse(os.path.exists(self.inst.path("queue", d, qid[-2:], qid)), d)
 
+    def test_stale_files_of_a_crashed_injection_removed_at_start(self):
+        """A message file or an envelope being written that a crashed
+        yubin-queue left more than 36 hours ago goes when the send service
+        starts; younger ones (an injection may still be running) stay."""
+        q = self.inst.path("queue")
+        st = os.stat(os.path.join(q, "mess"))
+        old = time.time() - 37 * 3600
+        young = time.time() - 35 * 3600
+        files = {}
+        for name, sub, t in (("0000000a0000aa01", "mess", old), ("0000000a0000aa02", "intd", old),
+                             ("0000000a0000aa03", "mess", young), ("0000000a0000aa04", "intd", young)):
+            d = os.path.join(q, sub, name[-2:])
+            os.makedirs(d, exist_ok=True)
+            path = os.path.join(d, name)
+            with open(path, "w") as f:
+                f.write("Subject: left by a crash\n\nx\n")
+            os.chown(path, st.st_uid, st.st_gid)
+            os.chmod(path, 0o640)
+            os.utime(path, (t, t))
+            files[name] = path
+        svc = self.inst.path("service", "send")
+        subprocess.run(["s6-svc", "-d", svc], check=True)
+        subprocess.run(["s6-svwait", "-D", "-t", "20000", svc], check=True)
+        subprocess.run(["s6-svc", "-u", svc], check=True)
+        self.inst.wait_up("send")
+        t0 = time.time()
+        while time.time() - t0 < 20 and (os.path.exists(files["0000000a0000aa01"]) or
+                                         os.path.exists(files["0000000a0000aa02"])):
+            time.sleep(0.1)
+        try:
+            self.assertFalse(os.path.exists(files["0000000a0000aa01"]), "stale mess/ file kept")
+            self.assertFalse(os.path.exists(files["0000000a0000aa02"]), "stale intd/ file kept")
+            self.assertTrue(os.path.exists(files["0000000a0000aa03"]), "young mess/ file removed")
+            self.assertTrue(os.path.exists(files["0000000a0000aa04"]), "young intd/ file removed")
+        finally:
+            for path in files.values():
+                if os.path.exists(path):
+                    os.unlink(path)
+
 
 if __name__ == "__main__":
     unittest.main()

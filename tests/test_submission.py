@@ -328,6 +328,12 @@ class LocalSenderPolicy(unittest.TestCase):
             bad = inst.sendmail(["-f", "boss@other.example", "ann@other.example"], msg, user="yubincust1", check=False)
             self.assertEqual(bad.returncode, 77, bad.stderr)
             self.assertIn(b"may not send as", bad.stderr)
+            # an extra sender address listed for the script's account is allowed
+            inst.ctl("sender", "add", "shop@cust.example", "shop@partner.example")
+            self.assertEqual(inst.sendmail(["-f", "Shop@Partner.example", "ann@other.example"], msg,
+                                           user="yubincust1", check=False).returncode, 0)
+            self.assertEqual(inst.sendmail(["-f", "other@partner.example", "ann@other.example"], msg,
+                                           user="yubincust1", check=False).returncode, 77)
             # www-data owns no account: only the host's own names
             self.assertEqual(inst.sendmail(["-f", "www-data@mail.host.example", "ann@other.example"], msg,
                                            user="www-data", check=False).returncode, 0)
