@@ -399,7 +399,7 @@ void cs_store_item(mbox *mb, size_t i, const cs_store *st, int changed, int firs
              (unsigned long long)(changed ? st->next : modseq_of(&ms, mb->m[i].uid)));
 }
 
-int cs_store_end(mbox *mb, cs_store *st, const char *tag, size_t tl)
+int cs_store_end(mbox *mb, cs_store *st, const char *tag, size_t tl, int failed)
 {
   int r = 0;
   if (st->active) {
@@ -413,9 +413,9 @@ int cs_store_end(mbox *mb, cs_store *st, const char *tag, size_t tl)
   modified_flush(st);
   if (st->modified.len) {
     out_put(tag, tl);
-    out_puts(" OK [MODIFIED ");
+    out_puts(failed ? " NO [MODIFIED " : " OK [MODIFIED ");
     out_put(st->modified.s, st->modified.len);
-    out_puts("] conditional STORE failed for some messages\r\n");
+    out_puts(failed ? "] some flags could not be stored\r\n" : "] conditional STORE failed for some messages\r\n");
     out_flush();
     r = 1;
   }
@@ -490,6 +490,15 @@ void cs_change_end(mbox *mb, int report)
       if (modseq_of(&ms, mb->m[i].uid) > told && mb->m[i].uid < next_before) out_changed(mb, i);
     told = ms.highest;
   }
+}
+
+const char *cs_highest_code(mbox *mb)
+{
+  static char b[48];
+  if (!cs_on || !ms_ok || strcmp(ms_dir, mb->dir)) return "";
+  snprintf(b, sizeof b, "[HIGHESTMODSEQ %llu] ", (unsigned long long)ms.highest);
+  told = ms.highest > told ? ms.highest : told;
+  return b;
 }
 
 /* ---- SEARCH ------------------------------------------------------------ */

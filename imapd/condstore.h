@@ -74,8 +74,9 @@ int cs_store_allowed(mbox *mb, size_t i, cs_store *st, uint32_t num);
 int cs_store_reports(const cs_store *st);
 void cs_store_item(mbox *mb, size_t i, const cs_store *st, int changed, int first);
 /* Ends the STORE; writes the tagged reply and returns 1 when some messages
- * failed UNCHANGEDSINCE (OK [MODIFIED ...]), else returns 0. */
-int cs_store_end(mbox *mb, cs_store *st, const char *tag, size_t tl);
+ * failed UNCHANGEDSINCE (OK [MODIFIED ...], or NO [MODIFIED ...] when
+ * failed: others could not be changed), else returns 0. */
+int cs_store_end(mbox *mb, cs_store *st, const char *tag, size_t tl, int failed);
 
 /* Around anything that may remove messages from mb (EXPUNGE, UID EXPUNGE,
  * MOVE, updates from other sessions): with QRESYNC, EXPUNGE responses are
@@ -84,6 +85,9 @@ int cs_store_end(mbox *mb, cs_store *st, const char *tag, size_t tl);
  * changes and reports other sessions' flag changes with MODSEQ. */
 void cs_change_begin(mbox *mb);
 void cs_change_end(mbox *mb, int report);
+/* "[HIGHESTMODSEQ n] " for the tagged OK of EXPUNGE, UID EXPUNGE and MOVE
+ * once CONDSTORE is on (RFC 7162 3.2.10), else "".  Valid until the next call. */
+const char *cs_highest_code(mbox *mb);
 
 /* SEARCH key MODSEQ [entry-name entry-type] n: p is after "MODSEQ".
  * Returns 1/0 for message i, -1 with p->err for bad syntax.  cs_search_note

@@ -558,7 +558,7 @@ static void do_store(const char *tag, size_t tl, imap_parser *p, int uid)
       out_puts(")\r\n");
     }
   }
-  if (cs_store_end(&S->mb, &cst, tag, tl)) return;
+  if (cs_store_end(&S->mb, &cst, tag, tl, failed)) return;
   if (failed) tagged(tag, tl, "NO some flags could not be stored");
   else tagged(tag, tl, "OK STORE completed");
   return;
@@ -584,7 +584,7 @@ static void do_uid_expunge(const char *tag, size_t tl, imap_parser *p)
   }
   cs_change_end(&S->mb, 1);
   if (failed) tagged(tag, tl, "NO [SERVERBUG] some messages remain");
-  else tagged(tag, tl, "OK UID EXPUNGE completed");
+  else tagged(tag, tl, "OK %sUID EXPUNGE completed", cs_highest_code(&S->mb));
 }
 
 static int parse_flag_list(imap_parser *p, unsigned *flags)
@@ -679,7 +679,7 @@ static void do_copy(const char *tag, size_t tl, imap_parser *p, int uid, int mov
     for (i = k; i-- > 0;)
       if (mbox_remove(&S->mb, idx[i])) gone(idx[i] + 1, 0);
     cs_change_end(&S->mb, 1);
-    tagged(tag, tl, "OK MOVE completed");
+    tagged(tag, tl, "OK %sMOVE completed", cs_highest_code(&S->mb));
   } else {
     tagged(tag, tl, "OK [COPYUID %u %.*s %.*s] COPY completed", (unsigned)validity, (int)su.len, su.s,
            (int)du.len, du.s);
@@ -911,7 +911,7 @@ int session_run(session *s)
       ok = mbox_expunge(&s->mb, gone, 0);
       cs_change_end(&s->mb, 1);
       if (!ok) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages remain");
-      else tagged(tag.s, tag.len, "OK EXPUNGE completed");
+      else tagged(tag.s, tag.len, "OK %sEXPUNGE completed", cs_highest_code(&s->mb));
     } else if (imap_is(verb, "EXPUNGE") && uid && imap_sp(&p)) {
       do_uid_expunge(tag.s, tag.len, &p);
     } else if ((imap_is(verb, "CLOSE") || imap_is(verb, "UNSELECT")) && !uid) {

@@ -264,9 +264,12 @@ class Condstore(unittest.TestCase):
         plain.ok("SELECT INBOX")
         # EXPUNGE in the QRESYNC session
         q.ok("UID STORE 2,3 +FLAGS.SILENT (\\Deleted)")
-        lines = q.ok("EXPUNGE")
+        tagged, lines = q.cmd("EXPUNGE")
         self.assertEqual([l for l in lines if "EXPUNGE" in l], [])
         self.assertIn("* VANISHED 2:3", lines)
+        # the tagged OK carries the new HIGHESTMODSEQ (RFC 7162 3.2.10)
+        h = int(re.match(r"OK \[HIGHESTMODSEQ (\d+)\] ", tagged).group(1))
+        self.assertEqual(q.ok("STATUS INBOX (HIGHESTMODSEQ)"), ['* STATUS "INBOX" (HIGHESTMODSEQ %d)' % h])
         # the plain session still sees EXPUNGE responses, highest first
         self.assertEqual([l for l in plain.ok("NOOP") if "EXPUNGE" in l], ["* 3 EXPUNGE", "* 2 EXPUNGE"])
         # the other way round, with a flag change: VANISHED and FETCH ... MODSEQ
