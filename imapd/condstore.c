@@ -327,11 +327,25 @@ int cs_fetch_wanted(mbox *mb, size_t i)
   return modseq_at(mb, i) > changedsince;
 }
 
-void cs_fetch_item(mbox *mb, size_t i, int asked, int flags_sent, int first)
+void cs_fetch_item(mbox *mb, size_t i, int asked, int flags_sent, int uid_sent, int first)
 {
   if (asked && !cs_on) { enable_implicitly(mb); fetch_asked = 1; }
   if (!(asked || fetch_changedsince || (cs_on && flags_sent))) return;
+  if (!uid_sent) { out_printf("%sUID %u", first ? "" : " ", (unsigned)mb->m[i].uid); first = 0; }
   out_printf("%sMODSEQ (%llu)", first ? "" : " ", (unsigned long long)modseq_at(mb, i));
+}
+
+/* FETCH (UID FLAGS MODSEQ) for the messages whose mod-sequence the client
+ * has not been told: changed by other sessions, or \Seen set by a FETCH
+ * (whose own response had the mod-sequence from before).  New messages
+ * (from UID below_uid on) are left to EXISTS. */
+static void report_changes(mbox *mb, uint32_t below_uid)
+{
+  size_t i;
+  if (ms.highest <= told) return;
+  for (i = 0; i < mb->n; i++)
+    if (modseq_of(&ms, mb->m[i].uid) > told && mb->m[i].uid < below_uid) out_changed(mb, i);
+  told = ms.highest;
 }
 
 void cs_done(mbox *mb)
@@ -339,8 +353,10 @@ void cs_done(mbox *mb)
   fetch_changedsince = 0;
   fetch_asked = 0;
   if (!cs_on || !mb) return;
+  if (!ms_ok || strcmp(ms_dir, mb->dir)) return;   /* nothing told yet */
   sync_mb(mb, -1);   /* a FETCH may have set \Seen */
   if (announce) out_highest(mb);
+  else report_changes(mb, 0xffffffffU);
   announce = 0;
 }
 
@@ -392,11 +408,10 @@ int cs_store_allowed(mbox *mb, size_t i, cs_store *st, uint32_t num)
 
 int cs_store_reports(const cs_store *st) { return st->active; }
 
-void cs_store_item(mbox *mb, size_t i, const cs_store *st, int changed, int first)
+void cs_store_item(mbox *mb, size_t i, const cs_store *st, int changed)
 {
   if (!st->active) return;
-  out_printf("%sMODSEQ (%llu)", first ? "" : " ",
-             (unsigned long long)(changed ? st->next : modseq_of(&ms, mb->m[i].uid)));
+  out_printf(" MODSEQ (%llu)", (unsigned long long)(changed ? st->next : modseq_of(&ms, mb->m[i].uid)));
 }
 
 int cs_store_end(mbox *mb, cs_store *st, const char *tag, size_t tl, int failed)
@@ -484,12 +499,7 @@ void cs_change_end(mbox *mb, int report)
   have_before = 0;
   if (!ms_ok || strcmp(ms_dir, mb->dir)) return;   /* nothing told yet: nothing to bring up to date */
   sync_mb(mb, -1);
-  if (report && ms.highest > told) {
-    /* flags changed by others (or by a FETCH of ours): FETCH with MODSEQ */
-    for (i = 0; i < mb->n; i++)
-      if (modseq_of(&ms, mb->m[i].uid) > told && mb->m[i].uid < next_before) out_changed(mb, i);
-    told = ms.highest;
-  }
+  if (report) report_changes(mb, next_before);
 }
 
 const char *cs_highest_code(mbox *mb)

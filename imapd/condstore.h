@@ -46,11 +46,12 @@ void cs_status_out(mbox *mb);
  * off the end of the command (p->n shortened) and writes VANISHED
  * (EARLIER); 1, or 0 with p->err.  cs_fetch_wanted says whether message i
  * passes CHANGEDSINCE; cs_fetch_item adds "MODSEQ (n)" to a FETCH response
- * when asked for, with CHANGEDSINCE, or with FLAGS once enabled (first: no
- * item written yet).  cs_done ends any command that used these. */
+ * when asked for, with CHANGEDSINCE, or with FLAGS once enabled, and then
+ * "UID n" too unless uid_sent (RFC 7162 3.1; first: no item written yet).
+ * cs_done ends any command that used these. */
 int cs_fetch_prepare(mbox *mb, imap_parser *p, int uid);
 int cs_fetch_wanted(mbox *mb, size_t i);
-void cs_fetch_item(mbox *mb, size_t i, int asked, int flags_sent, int first);
+void cs_fetch_item(mbox *mb, size_t i, int asked, int flags_sent, int uid_sent, int first);
 void cs_done(mbox *mb);
 
 /* STORE: the modifier "(UNCHANGEDSINCE n) " after the set, the lock held
@@ -72,7 +73,8 @@ void cs_store_begin(mbox *mb, cs_store *st);
 int cs_store_allowed(mbox *mb, size_t i, cs_store *st, uint32_t num);
 /* Should a FETCH response be written for a changed message even with .SILENT? */
 int cs_store_reports(const cs_store *st);
-void cs_store_item(mbox *mb, size_t i, const cs_store *st, int changed, int first);
+/* " MODSEQ (n)" after the UID the FETCH response then starts with. */
+void cs_store_item(mbox *mb, size_t i, const cs_store *st, int changed);
 /* Ends the STORE; writes the tagged reply and returns 1 when some messages
  * failed UNCHANGEDSINCE (OK [MODIFIED ...], or NO [MODIFIED ...] when
  * failed: others could not be changed), else returns 0. */

@@ -538,7 +538,7 @@ static int fetch_one(mbox *mb, size_t i, const fatt *atts, size_t n, int uid)
     }
   }
   if (set_seen && !sent_flags) { SEP(); out_puts("FLAGS "); out_flags(mb, i); sent_flags = 1; }
-  cs_fetch_item(mb, i, want_modseq, sent_flags, first);
+  cs_fetch_item(mb, i, want_modseq, sent_flags, sent_uid, first);
   out_puts(")\r\n");
   return 1;
 }

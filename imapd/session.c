@@ -551,10 +551,11 @@ static void do_store(const char *tag, size_t tl, imap_parser *p, int uid)
     nf = mode > 0 ? old | flags : mode < 0 ? old & ~flags : flags;
     if (!mbox_set_flags(&S->mb, i, nf)) { failed = 1; continue; }
     if (!silent || uid || cs_store_reports(&cst)) {
+      int with_uid = uid || cs_store_reports(&cst);   /* RFC 7162 3.1: UID and MODSEQ */
       out_printf("* %zu FETCH (", i + 1);
-      if (uid) out_printf("UID %u", (unsigned)S->mb.m[i].uid);
-      if (!silent || uid) { out_puts(uid ? " FLAGS " : "FLAGS "); out_flags(&S->mb, i); }
-      cs_store_item(&S->mb, i, &cst, nf != old, !silent || uid ? 0 : 1);
+      if (with_uid) out_printf("UID %u", (unsigned)S->mb.m[i].uid);
+      if (!silent || uid) { out_puts(with_uid ? " FLAGS " : "FLAGS "); out_flags(&S->mb, i); }
+      cs_store_item(&S->mb, i, &cst, nf != old);
       out_puts(")\r\n");
     }
   }

@@ -161,7 +161,7 @@ class Condstore(unittest.TestCase):
         # .SILENT still tells the new MODSEQ once CONDSTORE is on
         lines = s.ok("STORE 3 +FLAGS.SILENT (\\Flagged)")
         self.assertEqual(len(lines), 1)
-        self.assertRegex(lines[0], r"^\* 3 FETCH \(MODSEQ \(\d+\)\)$")
+        self.assertRegex(lines[0], r"^\* 3 FETCH \(UID 3 MODSEQ \(\d+\)\)$")
         h2 = int(re.search(r"(\d+)\)\)$", lines[0]).group(1))
         self.assertGreater(h2, h1)
         # a STORE that changes nothing keeps the mod-sequence
@@ -177,6 +177,16 @@ class Condstore(unittest.TestCase):
         self.assertEqual(s.ok("UID SEARCH MODSEQ %d" % (h1 + 1)), ["* SEARCH 3 (MODSEQ %d)" % h2])
         self.assertEqual(s.ok('SEARCH MODSEQ "/flags/\\\\seen" all %d' % h1), ["* SEARCH 2 3 (MODSEQ %d)" % h2])
         self.assertEqual(s.ok("SEARCH MODSEQ %d" % (h2 + 1)), ["* SEARCH"])
+        # a FETCH that sets \Seen: its response has UID and MODSEQ, and the
+        # new mod-sequence follows before the tagged OK
+        lines = s.ok("FETCH 1 (BODY[TEXT])")
+        self.assertEqual(lines[0], "* 1 FETCH (BODY[TEXT] {8}")
+        self.assertRegex(lines[2], r"^ FLAGS \(\\Seen( \\Recent)?\) UID 1 MODSEQ \(%d\)\)$" % h0)
+        f = fetches(lines[3:])
+        self.assertEqual(f[1][0], {"\\Seen"})
+        h3 = f[1][1]
+        self.assertGreater(h3, h2)
+        self.assertEqual(s.ok("STATUS INBOX (HIGHESTMODSEQ)"), ['* STATUS "INBOX" (HIGHESTMODSEQ %d)' % h3])
         s.close()
 
     def test_unchangedsince(self):
@@ -190,7 +200,8 @@ class Condstore(unittest.TestCase):
         tagged, lines = a.cmd("STORE 1:3 (UNCHANGEDSINCE %d) +FLAGS (\\Deleted)" % h0)
         self.assertEqual(tagged.split("]")[0], "OK [MODIFIED 1")
         f = fetches(lines)
-        self.assertEqual(sorted(k for k in f), [None])   # FETCHes without UID (plain STORE)
+        self.assertEqual(sorted(f), [2, 3])   # UID and MODSEQ even for a plain STORE (RFC 7162 3.1)
+        self.assertTrue(all(ms > h0 for _, ms in f.values()))
         changed = [l for l in lines if "FETCH" in l]
         self.assertEqual([l.split()[1] for l in changed], ["2", "3"])
         self.assertTrue(all("\\Deleted" in l for l in changed))
