@@ -216,6 +216,30 @@ class Condstore(unittest.TestCase):
         a.close()
         b.close()
 
+    def test_two_condstore_sessions_take_turns(self):
+        """Two CONDSTORE sessions changing flags in turn: every change gets a
+        new, higher mod-sequence, and each session hears of the other's
+        changes at NOOP with their MODSEQ."""
+        self.deliver(4)
+        a, b = self.session(), self.session()
+        a.ok("ENABLE CONDSTORE")
+        b.ok("ENABLE CONDSTORE")
+        h = highest(a.ok("SELECT INBOX"))
+        self.assertEqual(highest(b.ok("SELECT INBOX")), h)
+        seen = []
+        for k in range(6):
+            s, other = (a, b) if k % 2 == 0 else (b, a)
+            uid = k % 4 + 1
+            f = fetches(s.ok("UID STORE %d %sFLAGS (\\Flagged)" % (uid, "+" if k < 4 else "-")))
+            seen.append(f[uid][1])
+            told = fetches(other.ok("NOOP"))
+            self.assertEqual(told[uid], f[uid])   # same flags, same MODSEQ
+        self.assertEqual(seen, sorted(set(seen)))
+        self.assertGreater(seen[0], h)
+        self.assertEqual(a.ok("STATUS INBOX (HIGHESTMODSEQ)"), ['* STATUS "INBOX" (HIGHESTMODSEQ %d)' % seen[-1]])
+        a.close()
+        b.close()
+
     def test_two_sessions_quick_resync(self):
         """A client that knows the folder at modseq M comes back after another
         session changed flags, expunged and got new mail: QRESYNC tells it
