@@ -79,7 +79,7 @@ int main(int argc, char **argv)
   const char *f[4];
   char canon[ADDR_MAX + 1], ipbuf[64], who[ADDR_MAX + 1];
   size_t len = 0;
-  int mode, r;
+  int mode, r, stale;
 
   log_init(argv[0]);
   if (argc != 2) die(100, "usage: yubin-auth check|pop3|imap");
@@ -111,10 +111,11 @@ int main(int argc, char **argv)
   log_safe(f[1], who, sizeof who);
   sodium_memzero(record, sizeof record);
   if (r == PWCHECK_TEMP) die(111, "unable to read the password database");
-  if (r != PWCHECK_OK) {
+  if (r != PWCHECK_OK && r != PWCHECK_OK_STALE) {
     log_info("auth failed ip=%s user=%s", ipbuf, who);
     return 1;
   }
+  stale = r == PWCHECK_OK_STALE;
 
   {
     accounts_db db;
@@ -130,7 +131,8 @@ int main(int argc, char **argv)
     if (r < 0) die(111, "unable to read the accounts database");
     if (e.kind != ACCT_ACCOUNT || e.ext[0]) return 1;
     if (e.disabled) { log_info("auth refused ip=%s user=%s reason=disabled", ipbuf, canon); return 2; }
-    log_info("auth ok ip=%s user=%s service=%s", ipbuf, canon, argv[1]);
+    log_info("auth ok ip=%s user=%s service=%s%s", ipbuf, canon, argv[1],
+             stale ? " hash=stale" : "");
     if (mode == 0) {
       printf("%s\n", canon);
       return fflush(stdout) == 0 ? 0 : 111;

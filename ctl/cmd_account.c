@@ -15,6 +15,7 @@
 #include "names.h"
 #include "out.h"
 #include "privs.h"
+#include "pwhash.h"
 
 #define PASSWORD_MAX 1024
 
@@ -55,11 +56,10 @@ static void read_password(char out[PASSWORD_MAX + 1])
  * and with cram " cram:PASSWORD" (the CRAM-MD5 secret must be recoverable). */
 static void password_value(char *out, size_t n, int cram)
 {
-  char pw[PASSWORD_MAX + 1], hash[crypto_pwhash_STRBYTES];
+  char pw[PASSWORD_MAX + 1], hash[PWHASH_STR_MAX];
   read_password(pw);
   if (sodium_init() < 0) ctl_fail(CTL_TEMP, "unable to initialise libsodium");
-  if (crypto_pwhash_str(hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+  if (!pwhash_make(hash, pw, strlen(pw))) {
     sodium_memzero(pw, sizeof pw);
     ctl_fail(CTL_TEMP, "unable to hash the password: out of memory");
   }

@@ -327,6 +327,8 @@ int cs_fetch_wanted(mbox *mb, size_t i)
   return modseq_at(mb, i) > changedsince;
 }
 
+int cs_fetch_adds(int asked, int flags) { return asked || fetch_changedsince || (cs_on && flags); }
+
 void cs_fetch_item(mbox *mb, size_t i, int asked, int flags_sent, int uid_sent, int first)
 {
   if (asked && !cs_on) { enable_implicitly(mb); fetch_asked = 1; }

@@ -52,6 +52,9 @@ void cs_status_out(mbox *mb);
 int cs_fetch_prepare(mbox *mb, imap_parser *p, int uid);
 int cs_fetch_wanted(mbox *mb, size_t i);
 void cs_fetch_item(mbox *mb, size_t i, int asked, int flags_sent, int uid_sent, int first);
+/* Will cs_fetch_item add anything (asked: MODSEQ was asked for; flags:
+ * FLAGS will be sent)? */
+int cs_fetch_adds(int asked, int flags);
 void cs_done(mbox *mb);
 
 /* STORE: the modifier "(UNCHANGEDSINCE n) " after the set, the lock held

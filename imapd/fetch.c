@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "condstore.h"
 #include "envaddr.h"
 #include "header.h"
@@ -41,6 +42,41 @@ static mime_part parts[FETCH_PARTS_MAX];
 static mime_msg mm;
 static long loaded = -1;      /* index in the mailbox */
 static uint32_t loaded_uid;
+static time_t loaded_mtime;
+
+static int header_value(mime_span h, const char *name, mime_span *v);
+static void out_structure(int idx, int ext);
+
+/* Records the loaded message i in the folder's cache, when all of it fits. */
+static void remember(mbox *mb, size_t i)
+{
+  static sa bs = { 0, 0, 0, CACHE_STRUCT_MAX }, body = { 0, 0, 0, CACHE_STRUCT_MAX };
+  cache_entry e;
+  mime_span v;
+  size_t k;
+  memset(&e, 0, sizeof e);
+  e.size = mm.len;
+  e.mtime = loaded_mtime;
+  for (k = 0; k < CACHE_FIELDS; k++) {
+    if (!header_value(parts[0].header, cache_field_names[k], &v)) continue;
+    /* a value ending in a line break would not read back the same */
+    if (v.len > CACHE_FIELD_MAX || (v.len && v.s[v.len - 1] == '\n')) return;
+    e.field[k] = v.s;
+    e.flen[k] = v.len;
+  }
+  bs.len = body.len = 0;
+  out_capture(&bs);
+  out_structure(0, 1);
+  if (!out_capture(0)) return;
+  out_capture(&body);
+  out_structure(0, 0);
+  if (!out_capture(0)) return;
+  e.bs = bs.s ? bs.s : "";
+  e.bslen = bs.len;
+  e.body = body.s ? body.s : "";
+  e.bodylen = body.len;
+  cache_put(mb, i, &e);
+}
 
 static int load(mbox *mb, size_t i)
 {
@@ -54,6 +90,11 @@ static int load(mbox *mb, size_t i)
   msg.len = 0;
   if (!mbox_path(mb, i, path, sizeof path)) return 0;
   if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) return 0;
+  {
+    struct stat st;
+    if (fstat(fd, &st) < 0) { close(fd); return 0; }
+    loaded_mtime = st.st_mtime;
+  }
   while ((r = read(fd, buf, sizeof buf)) > 0) {
     for (k = 0; k < (size_t)r; k++) {
       if (buf[k] == '\n' && (msg.len == 0 || msg.s[msg.len - 1] != '\r') && !sa_catc(&msg, '\r')) {
@@ -68,6 +109,8 @@ static int load(mbox *mb, size_t i)
   mime_parse(&mm, msg.s ? msg.s : "", msg.len, parts, FETCH_PARTS_MAX);
   loaded = (long)i;
   loaded_uid = mb->m[i].uid;
+  if (!mb->cache) cache_index(mb);
+  if (!mb->m[i].cache_off) remember(mb, i);
   return 1;
 }
 
@@ -450,40 +493,130 @@ static void out_bytes(mime_span s, const fatt *a)
   out_put(s.s, s.len);
 }
 
+/* "(\\Seen ...)" into b (at least FLAGS_TEXT_MAX bytes); its length. */
+#define FLAGS_TEXT_MAX 64
+static size_t flags_text(unsigned flags, char *b)
+{
+  static const struct { unsigned bit; const char *name; size_t len; } fl[] = {
+    { MF_SEEN, "\\Seen", 5 }, { MF_ANSWERED, "\\Answered", 9 }, { MF_FLAGGED, "\\Flagged", 8 },
+    { MF_DELETED, "\\Deleted", 8 }, { MF_DRAFT, "\\Draft", 6 }, { MF_RECENT, "\\Recent", 7 },
+  };
+  size_t k, o = 0;
+  b[o++] = '(';
+  for (k = 0; k < sizeof fl / sizeof fl[0]; k++)
+    if (flags & fl[k].bit) {
+      if (o > 1) b[o++] = ' ';
+      memcpy(b + o, fl[k].name, fl[k].len);
+      o += fl[k].len;
+    }
+  b[o++] = ')';
+  return o;
+}
+
 void out_flags(const mbox *mb, size_t i)
 {
-  static const struct { unsigned bit; const char *name; } fl[] = {
-    { MF_SEEN, "\\Seen" }, { MF_ANSWERED, "\\Answered" }, { MF_FLAGGED, "\\Flagged" },
-    { MF_DELETED, "\\Deleted" }, { MF_DRAFT, "\\Draft" }, { MF_RECENT, "\\Recent" },
-  };
+  char b[FLAGS_TEXT_MAX];
+  out_put(b, flags_text(mb->m[i].flags, b));
+}
+
+/* Decimal digits of v at b; their count (at most 20). */
+static size_t num_text(uint64_t v, char *b)
+{
+  char t[20];
+  size_t n = 0, k;
+  do { t[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+  for (k = 0; k < n; k++) b[k] = t[n - 1 - k];
+  return n;
+}
+
+static void out_num(uint64_t v)
+{
+  char b[20];
+  out_put(b, num_text(v, b));
+}
+
+/* The whole response for FLAGS and UID only, in one piece: the common
+ * UID FETCH 1:* (FLAGS) of a client's resynchronisation. */
+static void fetch_flags_only(const mbox *mb, size_t i, int with_uid, int with_flags)
+{
+  char b[128];
+  size_t o = 0;
+  memcpy(b, "* ", 2);
+  o = 2 + num_text(i + 1, b + 2);
+  memcpy(b + o, " FETCH (", 8);
+  o += 8;
+  if (with_uid) {
+    memcpy(b + o, "UID ", 4);
+    o += 4 + num_text(mb->m[i].uid, b + o + 4);
+    if (with_flags) b[o++] = ' ';
+  }
+  if (with_flags) {
+    memcpy(b + o, "FLAGS ", 6);
+    o += 6 + flags_text(mb->m[i].flags, b + o + 6);
+  }
+  memcpy(b + o, ")\r\n", 3);
+  out_put(b, o + 3);
+}
+
+/* The ENVELOPE of a cached entry: its fields as a header, read as one. */
+static void out_cached_envelope(const cache_entry *e)
+{
+  static sa h = { 0, 0, 0, CACHE_FIELDS * (CACHE_FIELD_MAX + 32) + 8 };
   size_t k;
-  int any = 0;
-  out_puts("(");
-  for (k = 0; k < sizeof fl / sizeof fl[0]; k++)
-    if (mb->m[i].flags & fl[k].bit) { out_puts(any ? " " : ""); out_puts(fl[k].name); any = 1; }
-  out_puts(")");
+  mime_span sp;
+  h.len = 0;
+  for (k = 0; k < CACHE_FIELDS; k++) {
+    if (!e->field[k]) continue;
+    if (!sa_cats(&h, cache_field_names[k]) || !sa_catb(&h, ": ", 2) || !sa_catb(&h, e->field[k], e->flen[k]) ||
+        !sa_catb(&h, "\r\n", 2))
+      break;
+  }
+  sa_catb(&h, "\r\n", 2);
+  sp.s = h.s ? h.s : "";
+  sp.len = h.len;
+  out_envelope(sp);
+}
+
+static void out_date(time_t t)
+{
+  char d[64];
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(d, sizeof d, "\"%d-%b-%Y %H:%M:%S +0000\"", &tm);
+  out_puts(d);
 }
 
 static int fetch_one(mbox *mb, size_t i, const fatt *atts, size_t n, int uid)
 {
   static sa tmp = { 0, 0, 0, IMAP_MESSAGE_MAX };
   size_t k;
-  int need_msg = 0, set_seen = 0, sent_flags = 0, sent_uid = 0, first = 1, want_modseq = 0;
+  int need_file = 0, need_cache = 0, cached = 0, set_seen = 0, sent_flags = 0, sent_uid = 0, first = 1;
+  int only_flags = 1, want_flags = 0, want_uid = uid, want_modseq = 0;
+  cache_entry e;
   for (k = 0; k < n; k++) {
-    if (atts[k].kind != FA_FLAGS && atts[k].kind != FA_UID && atts[k].kind != FA_INTERNALDATE &&
-        atts[k].kind != FA_MODSEQ)
-      need_msg = 1;
+    switch (atts[k].kind) {
+    case FA_FLAGS: want_flags = 1; break;
+    case FA_UID: want_uid = 1; break;
+    case FA_MODSEQ: want_modseq = 1; break;
+    case FA_SIZE: case FA_INTERNALDATE: case FA_ENVELOPE: case FA_BODYSTRUCTURE: case FA_BODY:
+      need_cache = 1; only_flags = 0; break;
+    default: need_file = 1; only_flags = 0; break;
+    }
     if ((atts[k].kind == FA_SECTION && !atts[k].peek) || atts[k].kind == FA_RFC822 ||
         atts[k].kind == FA_RFC822_TEXT)
       set_seen = 1;
   }
-  if (need_msg && !load(mb, i)) return 0;
+  if (only_flags && !cs_fetch_adds(want_modseq, want_flags)) { fetch_flags_only(mb, i, want_uid, want_flags); return 1; }
+  if (need_cache && !need_file) cached = cache_get(mb, i, &e);
+  if ((need_file || (need_cache && !cached)) && !load(mb, i)) return 0;
   if (set_seen && !mb->readonly && !(mb->m[i].flags & MF_SEEN)) {
     if (!mbox_set_flags(mb, i, mb->m[i].flags | MF_SEEN)) return 0;
   } else set_seen = 0;
-  out_printf("* %zu FETCH (", i + 1);
+  out_puts("* ");
+  out_num(i + 1);
+  out_puts(" FETCH (");
 #define SEP() do { if (!first) out_puts(" "); first = 0; } while (0)
-  if (uid) { SEP(); out_printf("UID %u", (unsigned)mb->m[i].uid); sent_uid = 1; }
+  if (uid) { SEP(); out_puts("UID "); out_num(mb->m[i].uid); sent_uid = 1; }
   for (k = 0; k < n; k++) {
     const fatt *a = &atts[k];
     mime_span s;
@@ -494,30 +627,25 @@ static int fetch_one(mbox *mb, size_t i, const fatt *atts, size_t n, int uid)
       break;
     case FA_UID:
       if (sent_uid) break;
-      SEP(); out_printf("UID %u", (unsigned)mb->m[i].uid); sent_uid = 1;
+      SEP(); out_puts("UID "); out_num(mb->m[i].uid); sent_uid = 1;
       break;
     case FA_SIZE:
-      SEP(); out_printf("RFC822.SIZE %zu", mm.len);
+      SEP(); out_puts("RFC822.SIZE "); out_num(cached ? e.size : mm.len);
       break;
-    case FA_INTERNALDATE: {
-      char path[MBOX_PATH_MAX], d[64];
-      struct stat st;
-      struct tm tm;
-      time_t t = 0;
-      if (mbox_path(mb, i, path, sizeof path) && stat(path, &st) == 0) t = st.st_mtime;
-      gmtime_r(&t, &tm);
-      strftime(d, sizeof d, "%d-%b-%Y %H:%M:%S +0000", &tm);
-      SEP(); out_printf("INTERNALDATE \"%s\"", d);
+    case FA_INTERNALDATE:
+      SEP(); out_puts("INTERNALDATE "); out_date(cached ? (time_t)e.mtime : loaded_mtime);
       break;
-    }
     case FA_ENVELOPE:
-      SEP(); out_puts("ENVELOPE "); out_envelope(parts[0].header);
+      SEP(); out_puts("ENVELOPE ");
+      if (cached) out_cached_envelope(&e); else out_envelope(parts[0].header);
       break;
     case FA_BODYSTRUCTURE:
-      SEP(); out_puts("BODYSTRUCTURE "); out_structure(0, 1);
+      SEP(); out_puts("BODYSTRUCTURE ");
+      if (cached) out_put(e.bs, e.bslen); else out_structure(0, 1);
       break;
     case FA_BODY:
-      SEP(); out_puts("BODY "); out_structure(0, 0);
+      SEP(); out_puts("BODY ");
+      if (cached) out_put(e.body, e.bodylen); else out_structure(0, 0);
       break;
     case FA_RFC822:
       SEP(); out_puts("RFC822 "); s.s = mm.buf; s.len = mm.len; out_bytes(s, 0);
@@ -529,8 +657,7 @@ static int fetch_one(mbox *mb, size_t i, const fatt *atts, size_t n, int uid)
       SEP(); out_puts("RFC822.TEXT "); out_bytes(parts[0].body, 0);
       break;
     case FA_MODSEQ:
-      want_modseq = 1;
-      break;
+      break;   /* cs_fetch_item, at the end */
     case FA_SECTION:
       if (!section_bytes(a, &tmp, &s)) return 0;
       SEP(); out_section_name(a); out_puts(" "); out_bytes(s, a);
@@ -560,6 +687,11 @@ int fetch_command(mbox *mb, imap_parser *p, int uid)
       }
   }
   imap_seqset_resolve(&set, uid ? (mb->n ? mb->m[mb->n - 1].uid : 0) : (uint32_t)mb->n);
+  for (i = 0; i < n; i++)
+    if (atts[i].kind != FA_FLAGS && atts[i].kind != FA_UID) {
+      cache_index(mb);   /* what other sessions added since */
+      break;
+    }
   for (i = 0; i < mb->n; i++) {
     if (!imap_seqset_has(&set, uid ? mb->m[i].uid : (uint32_t)(i + 1))) continue;
     if (!cs_fetch_wanted(mb, i)) continue;

@@ -21,6 +21,9 @@ void out_string(const char *s, size_t n);
 /* NIL when n is 0 and s is NULL, else out_string. */
 void out_nstring(const char *s, size_t n);
 void out_flush(void);
+/* Output goes to *to (appended, within its cap) instead of the client until
+ * out_capture(NULL), which returns 0 if some of it did not fit, else 1. */
+int out_capture(sa *to);
 
 /* FETCH and UID FETCH: p is after "FETCH SP"; sequence numbers or UIDs.
  * Writes the untagged FETCH responses; returns 1, 0 with p->err set for a

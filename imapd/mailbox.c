@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomic.h"
+#include "cache.h"
 
 static const struct { char c; unsigned bit; } flagmap[] = {
   { 'D', MF_DRAFT }, { 'F', MF_FLAGGED }, { 'R', MF_ANSWERED }, { 'S', MF_SEEN }, { 'T', MF_DELETED },
@@ -119,52 +122,37 @@ static int make_name(char *out, size_t n, const char *base, uint32_t validity, u
   return r > 0 && (size_t)r < n;
 }
 
-static int cmp_uid(const void *a, const void *b)
-{
-  const mbox_msg *x = a, *y = b;
-  return x->uid < y->uid ? -1 : x->uid > y->uid;
-}
+/* While a listing is built, each entry's name is an offset in the arena
+ * (kept in cache_off), the UIDVALIDITY of its name is kept in own and
+ * MF_FROM_NEW marks the files of new/; load() sets them right before it
+ * returns. */
+#define MF_FROM_NEW 0x100u
+#define ARENA_MAX ((size_t)0xffffffffu)
+#define TRUST_MARGIN_S 2   /* directory times coarser than this are not trusted */
 
-typedef struct cand {
-  char *name;
-  int from_new;
-} cand;
-
-static int cmp_cand(const void *a, const void *b)
-{
-  return strcmp(((const cand *)a)->name, ((const cand *)b)->name);
-}
+typedef struct listing {
+  mbox_msg *m;
+  size_t n, cap;
+  char *arena;
+  size_t alen, acap;
+} listing;
 
 static void free_list(mbox_msg *m, size_t n)
 {
   size_t i;
-  for (i = 0; i < n; i++) { free(m[i].name); free(m[i].extra_flags); }
+  for (i = 0; i < n; i++) {
+    if (m[i].own) free(m[i].name);
+    free(m[i].extra_flags);
+  }
   free(m);
 }
 
-/* Appends a message; takes ownership of name (freed on failure). */
-static int push_msg(mbox_msg **m, size_t *n, size_t *cap, uint32_t uid, char *name)
+static void free_entry(mbox_msg *x)
 {
-  uint32_t v, u;
-  long long sz;
-  mbox_msg *x;
-  if (!name) return 0;
-  if (*n >= MBOX_MESSAGES_MAX) { free(name); errno = EFBIG; return 0; }
-  if (*n == *cap) {
-    size_t nc = *cap ? *cap * 2 : 64;
-    mbox_msg *nm = realloc(*m, nc * sizeof *nm);
-    if (!nm) { free(name); return 0; }
-    *m = nm;
-    *cap = nc;
-  }
-  x = &(*m)[*n];
-  memset(x, 0, sizeof *x);
-  x->uid = uid;
-  x->name = name;
-  if (!extra_letters(name, &x->extra_flags)) { free(name); return 0; }
-  mbox_parse_name(name, &v, &u, &x->flags, &sz);
-  (*n)++;
-  return 1;
+  if (x->own) free(x->name);
+  free(x->extra_flags);
+  x->name = x->extra_flags = 0;
+  x->own = 0;
 }
 
 static int read_state(const char *path, uint32_t *validity, uint32_t *next)
@@ -191,7 +179,7 @@ static int write_state(const char *path, uint32_t validity, uint32_t next)
   return atomic_write(path, buf, (size_t)n, 0600, (uid_t)-1, (gid_t)-1);
 }
 
-static int list_dir(const char *dir, const char *sub, cand **c, size_t *n, size_t *cap, int from_new)
+static int list_dir(const char *dir, const char *sub, listing *l, int from_new)
 {
   char path[MBOX_PATH_MAX];
   DIR *d;
@@ -199,35 +187,221 @@ static int list_dir(const char *dir, const char *sub, cand **c, size_t *n, size_
   if (snprintf(path, sizeof path, "%s/%s", dir, sub) >= (int)sizeof path) { errno = ENAMETOOLONG; return 0; }
   if (!(d = opendir(path))) return 0;
   while ((e = readdir(d))) {
+    size_t len;
+    mbox_msg *x;
     if (e->d_name[0] == '.') continue;
-    if (*n >= MBOX_MESSAGES_MAX) { closedir(d); errno = EFBIG; return 0; }
-    if (*n == *cap) {
-      size_t nc = *cap ? *cap * 2 : 64;
-      cand *nn = realloc(*c, nc * sizeof *nn);
-      if (!nn) { closedir(d); return 0; }
-      *c = nn;
-      *cap = nc;
+    len = strlen(e->d_name) + 1;
+    if (l->n >= MBOX_MESSAGES_MAX || l->alen + len > ARENA_MAX) { closedir(d); errno = EFBIG; return 0; }
+    if (l->n == l->cap) {
+      size_t nc = l->cap ? l->cap * 2 : 64;
+      mbox_msg *nm = realloc(l->m, nc * sizeof *nm);
+      if (!nm) { closedir(d); return 0; }
+      l->m = nm;
+      l->cap = nc;
     }
-    (*c)[*n].name = strdup(e->d_name);
-    (*c)[*n].from_new = from_new;
-    if (!(*c)[*n].name) { closedir(d); return 0; }
-    (*n)++;
+    if (l->alen + len > l->acap) {
+      size_t na = l->acap ? l->acap * 2 : 4096;
+      char *a;
+      while (na < l->alen + len) na *= 2;
+      if (!(a = realloc(l->arena, na))) { closedir(d); return 0; }
+      l->arena = a;
+      l->acap = na;
+    }
+    memcpy(l->arena + l->alen, e->d_name, len);
+    x = &l->m[l->n++];
+    memset(x, 0, sizeof *x);
+    x->ino = (uint64_t)e->d_ino;
+    x->cache_off = (uint32_t)l->alen;
+    x->flags = from_new ? MF_FROM_NEW : 0;
+    l->alen += len;
   }
   closedir(d);
   return 1;
 }
 
-/* Lists the folder under the lock, naming new messages; the result in
- * *out (sorted by UID); *recent_from is the first UID given out now. */
-static int load(mbox *mb, mbox_msg **out, size_t *outn, uint32_t *recent_from)
+static int cmp_u32(const void *a, const void *b)
+{
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Known messages (a UID) first, by UID; then the new ones by name, which
+ * is delivery order. */
+static int cmp_listed(const void *a, const void *b)
+{
+  const mbox_msg *x = a, *y = b;
+  if (x->uid && y->uid) return x->uid < y->uid ? -1 : x->uid > y->uid;
+  if (x->uid || y->uid) return x->uid ? -1 : 1;
+  return strcmp(x->name, y->name);
+}
+
+/* The UIDVALIDITY most names in cur/ carry, or 0. */
+static uint32_t common_validity(const mbox_msg *m, size_t n)
+{
+  uint32_t *v, best = 0;
+  size_t i, k = 0, run = 0, bestn = 0;
+  if (!n || !(v = malloc(n * sizeof *v))) return 0;
+  for (i = 0; i < n; i++)
+    if (!(m[i].flags & MF_FROM_NEW) && m[i].own) v[k++] = m[i].own;
+  if (k) qsort(v, k, sizeof *v, cmp_u32);
+  for (i = 0; i < k; i++) {
+    run = (i && v[i] == v[i - 1]) ? run + 1 : 1;
+    if (run > bestn) { bestn = run; best = v[i]; }
+  }
+  free(v);
+  return best;
+}
+
+static int dir_times(const char *dir, struct timespec *cur, struct timespec *new)
+{
+  char path[MBOX_PATH_MAX];
+  struct stat st;
+  if (snprintf(path, sizeof path, "%s/cur", dir) >= (int)sizeof path || stat(path, &st) < 0) return 0;
+  *cur = st.st_mtim;
+  if (snprintf(path, sizeof path, "%s/new", dir) >= (int)sizeof path || stat(path, &st) < 0) return 0;
+  *new = st.st_mtim;
+  return 1;
+}
+
+/* ---- the saved listing (MBOX_LIST_FILE) ----------------------------------
+ * The names in cur/ as they were at the times of cur/ and new/ it records,
+ * written when a listing came a safe time after those times and new/ was
+ * empty: while both times are unchanged it is what readdir would give.
+ *   "yubin-imap-list\n" u32 version u32 count i64 cur s u32 ns i64 new s
+ *   u32 ns (pad to 56) u64 sum; then count times u64 inode, name, NUL */
+#define LIST_MAGIC "yubin-imap-list\n"
+#define LIST_VERSION 1
+#define LIST_HEADER 64
+#define LIST_MIN_MESSAGES 1000   /* smaller folders are listed as fast */
+#define LIST_NAME_MAX 255
+
+static uint64_t getle(const char *p, size_t n)
+{
+  uint64_t v = 0;
+  while (n--) v = (v << 8) | (unsigned char)p[n];
+  return v;
+}
+
+static void putle(char *p, uint64_t v, size_t n)
+{
+  size_t i;
+  for (i = 0; i < n; i++) { p[i] = (char)(v & 0xff); v >>= 8; }
+}
+
+static uint64_t list_sum(const char *buf, size_t len)
+{
+  return cache_sum(buf, 56) ^ cache_sum(buf + LIST_HEADER, len - LIST_HEADER);
+}
+
+static void list_times(char *h, const mbox *mb)
+{
+  putle(h + 24, (uint64_t)mb->cur_mt.tv_sec, 8);
+  putle(h + 32, (uint64_t)mb->cur_mt.tv_nsec, 4);
+  putle(h + 36, (uint64_t)mb->new_mt.tv_sec, 8);
+  putle(h + 44, (uint64_t)mb->new_mt.tv_nsec, 4);
+  memset(h + 48, 0, 8);
+}
+
+/* The saved listing into *l (its arena the file), when it is valid and its
+ * times are those of cur/ and new/ now.  1, or 0 (list the folder). */
+static int read_listing(const mbox *mb, listing *l)
+{
+  char path[MBOX_PATH_MAX], h[LIST_HEADER];
+  struct stat st;
+  size_t count, p, k;
+  char *buf = 0;
+  int fd;
+  if (snprintf(path, sizeof path, "%s/%s", mb->dir, MBOX_LIST_FILE) >= (int)sizeof path) return 0;
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0) return 0;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < LIST_HEADER ||
+      (uint64_t)st.st_size > ARENA_MAX || !(buf = malloc((size_t)st.st_size)) ||
+      read(fd, buf, (size_t)st.st_size) != (ssize_t)st.st_size)
+    goto bad;
+  close(fd);
+  fd = -1;
+  memcpy(h, buf, LIST_HEADER);
+  list_times(h, mb);
+  count = (size_t)getle(buf + 20, 4);
+  if (memcmp(buf, LIST_MAGIC, 16) != 0 || getle(buf + 16, 4) != LIST_VERSION || memcmp(h + 24, buf + 24, 32) != 0 ||
+      count > MBOX_MESSAGES_MAX || getle(buf + 56, 8) != list_sum(buf, (size_t)st.st_size))
+    goto bad;
+  if (count && !(l->m = malloc(count * sizeof *l->m))) goto bad;
+  for (p = LIST_HEADER, k = 0; k < count; k++) {
+    const char *nul;
+    mbox_msg *x = &l->m[k];
+    size_t left = (size_t)st.st_size - p;
+    if (left < 8 + 2) goto bad;
+    nul = memchr(buf + p + 8, 0, left - 8 < LIST_NAME_MAX + 1 ? left - 8 : LIST_NAME_MAX + 1);
+    if (!nul || nul == buf + p + 8 || buf[p + 8] == '.' || memchr(buf + p + 8, '/', (size_t)(nul - buf - p - 8)))
+      goto bad;
+    memset(x, 0, sizeof *x);
+    x->ino = getle(buf + p, 8);
+    x->cache_off = (uint32_t)(p + 8);
+    p = (size_t)(nul - buf) + 1;
+  }
+  if (p != (size_t)st.st_size) goto bad;
+  l->n = l->cap = count;
+  l->arena = buf;
+  l->alen = l->acap = (size_t)st.st_size;
+  return 1;
+bad:
+  if (fd >= 0) close(fd);
+  free(buf);
+  free(l->m);
+  l->m = 0;
+  return 0;
+}
+
+/* Saves the listing of cur/ (the messages in l, all in cur/ now). */
+static void save_listing(const mbox *mb, const listing *l)
+{
+  char path[MBOX_PATH_MAX], tmp[MBOX_PATH_MAX];
+  sa out = SA_ZERO;
+  size_t i;
+  int fd = -1;
+  char h[LIST_HEADER];
+  out.cap = ARENA_MAX;
+  if (snprintf(path, sizeof path, "%s/%s", mb->dir, MBOX_LIST_FILE) >= (int)sizeof path ||
+      snprintf(tmp, sizeof tmp, "%s/%s.%ld.tmp", mb->dir, MBOX_LIST_FILE, (long)getpid()) >= (int)sizeof tmp)
+    return;
+  memset(h, 0, sizeof h);
+  memcpy(h, LIST_MAGIC, 16);
+  putle(h + 16, LIST_VERSION, 4);
+  putle(h + 20, l->n, 4);
+  list_times(h, mb);
+  if (!sa_ready(&out, l->alen + l->n * 9 + LIST_HEADER) || !sa_catb(&out, h, sizeof h)) goto done;
+  for (i = 0; i < l->n; i++) {
+    char ino[8];
+    putle(ino, l->m[i].ino, 8);
+    if (strlen(l->m[i].name) > LIST_NAME_MAX || !sa_catb(&out, ino, 8) ||
+        !sa_catb(&out, l->m[i].name, strlen(l->m[i].name) + 1))
+      goto done;
+  }
+  putle(out.s + 56, list_sum(out.s, out.len), 8);
+  unlink(tmp);
+  if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) goto done;
+  if (!write_all(fd, out.s, out.len) || close(fd) < 0 || rename(tmp, path) < 0) {
+    fd = -1;
+    unlink(tmp);
+    goto done;
+  }
+  fd = -1;
+done:
+  if (fd >= 0) { close(fd); unlink(tmp); }
+  sa_free(&out);
+}
+
+/* Lists the folder under the lock, naming new messages; the result in *l
+ * (sorted by UID); *recent_from is the first UID given out now. */
+static int load(mbox *mb, listing *l, uint32_t *recent_from)
 {
   char path[MBOX_PATH_MAX], from[MBOX_PATH_MAX], to[MBOX_PATH_MAX], nm[512], base[512];
-  cand *c = 0;
-  size_t nc = 0, cc = 0, i, nnew = 0, n = 0, cap = 0;
-  mbox_msg *m = 0;
+  size_t i, k, nnew = 0;
   uint32_t validity = 0, next = 0, maxuid = 0;
-  int lockfd, have_state, ok = 0, saved;
+  int lockfd, have_state, ok = 0, saved, from_saved, renamed = 0;
+  struct timespec now;
 
+  memset(l, 0, sizeof *l);
   if (snprintf(path, sizeof path, "%s/%s", mb->dir, MBOX_LOCK_FILE) >= (int)sizeof path) {
     errno = ENAMETOOLONG;
     return 0;
@@ -236,7 +410,25 @@ static int load(mbox *mb, mbox_msg **out, size_t *outn, uint32_t *recent_from)
   if (lockfd < 0 && mb->readonly) lockfd = open(path, O_RDONLY | O_CLOEXEC);
   if (lockfd < 0) return 0;
   if (flock(lockfd, LOCK_EX) < 0) goto done;
-  if (!list_dir(mb->dir, "cur", &c, &nc, &cc, 0) || !list_dir(mb->dir, "new", &c, &nc, &cc, 1)) goto done;
+  /* the times first: a change after them shows in the next look */
+  if (!dir_times(mb->dir, &mb->cur_mt, &mb->new_mt)) goto done;
+  clock_gettime(CLOCK_REALTIME, &now);
+  mb->listing_trusted = now.tv_sec - TRUST_MARGIN_S > mb->cur_mt.tv_sec &&
+                        now.tv_sec - TRUST_MARGIN_S > mb->new_mt.tv_sec;
+  from_saved = mb->listing_trusted && read_listing(mb, l);
+  if (!from_saved && (!list_dir(mb->dir, "cur", l, 0) || !list_dir(mb->dir, "new", l, 1))) goto done;
+  for (i = 0; i < l->n; i++) {
+    mbox_msg *x = &l->m[i];
+    uint32_t v, u;
+    long long s;
+    unsigned f;
+    x->name = l->arena + x->cache_off;
+    x->cache_off = 0;
+    mbox_parse_name(x->name, &v, &u, &f, &s);
+    x->own = v;
+    x->uid = u;
+    x->flags |= f;
+  }
 
   if (snprintf(path, sizeof path, "%s/%s", mb->dir, MBOX_STATE_FILE) >= (int)sizeof path) {
     errno = ENAMETOOLONG;
@@ -245,92 +437,79 @@ static int load(mbox *mb, mbox_msg **out, size_t *outn, uint32_t *recent_from)
   have_state = read_state(path, &validity, &next);
   if (!have_state) {
     /* rebuild from the names: the UIDVALIDITY most messages carry */
-    uint32_t best = 0;
-    size_t bestn = 0;
-    for (i = 0; i < nc; i++) {
-      uint32_t v, u, v2, u2;
-      unsigned f;
-      long long s;
-      size_t k, cnt = 0;
-      if (c[i].from_new) continue;
-      mbox_parse_name(c[i].name, &v, &u, &f, &s);
-      if (!v || v == best) continue;
-      for (k = 0; k < nc; k++) {
-        if (c[k].from_new) continue;
-        mbox_parse_name(c[k].name, &v2, &u2, &f, &s);
-        if (v2 == v) cnt++;
-        if (cnt > nc / 2) break;
-      }
-      if (cnt > bestn) { best = v; bestn = cnt; }
-      if (bestn > nc / 2) break;
-    }
-    validity = best ? best : (uint32_t)time(0);
+    validity = common_validity(l->m, l->n);
+    if (!validity) validity = (uint32_t)time(0);
     next = 1;
   }
-  for (i = 0; i < nc; i++) {
-    uint32_t v, u;
-    unsigned f;
-    long long s;
-    if (c[i].from_new) continue;
-    mbox_parse_name(c[i].name, &v, &u, &f, &s);
-    if (v == validity && u > maxuid) maxuid = u;
+  for (i = 0; i < l->n; i++) {
+    mbox_msg *x = &l->m[i];
+    if ((x->flags & MF_FROM_NEW) || x->own != validity) x->uid = 0;
+    if (x->uid > maxuid) maxuid = x->uid;
+    if (!x->uid) nnew++;
   }
   if (maxuid >= next) next = maxuid + 1;
+  if (l->n) qsort(l->m, l->n, sizeof l->m[0], cmp_listed);
 
-  if (nc) qsort(c, nc, sizeof c[0], cmp_cand);
-  for (i = 0; i < nc; i++) {
-    uint32_t v, u;
-    unsigned f;
-    long long s;
-    mbox_parse_name(c[i].name, &v, &u, &f, &s);
-    if (c[i].from_new || v != validity || !u) nnew++;
-  }
   *recent_from = next;
   if (nnew && mb->readonly) nnew = 0;  /* EXAMINE names nothing; new mail waits for a writer */
   if (nnew || !have_state) {
     if (nnew > 0xffffffffUL - next) { errno = EOVERFLOW; goto done; }
     if (!write_state(path, validity, next + (uint32_t)nnew) && !mb->readonly) goto done;
   }
-  for (i = 0; i < nc; i++) {
-    uint32_t v, u;
-    unsigned f;
-    long long s;
-    mbox_parse_name(c[i].name, &v, &u, &f, &s);
-    if (!c[i].from_new && v == validity && u) {
-      char *own = c[i].name;
-      c[i].name = 0;
-      if (!push_msg(&m, &n, &cap, u, own)) goto done;
-      continue;
-    }
+  for (i = 0; i < l->n; i++) {
+    mbox_msg *x = &l->m[i];
+    int from_new = (x->flags & MF_FROM_NEW) != 0;
+    char *ex, *copy;
+    int fits;
+    x->own = 0;
+    x->flags &= ~MF_FROM_NEW;
+    if (x->uid) continue;
     if (!nnew) continue;
     /* a new message: name it with the next UID */
-    if (!base_len_without_u(c[i].name, base, sizeof base)) continue;
-    {
-      char *ex;
-      int fits = extra_letters(c[i].name, &ex) && make_name(nm, sizeof nm, base, validity, next, f, ex);
-      free(ex);
-      if (!fits) continue;
-    }
-    u = next++;
-    if (snprintf(from, sizeof from, "%s/%s/%s", mb->dir, c[i].from_new ? "new" : "cur", c[i].name) >=
+    if (!base_len_without_u(x->name, base, sizeof base)) continue;
+    fits = extra_letters(x->name, &ex) && make_name(nm, sizeof nm, base, validity, next, x->flags, ex);
+    free(ex);
+    if (!fits) continue;
+    if (snprintf(from, sizeof from, "%s/%s/%s", mb->dir, from_new ? "new" : "cur", x->name) >=
             (int)sizeof from ||
-        snprintf(to, sizeof to, "%s/cur/%s", mb->dir, nm) >= (int)sizeof to)
+        snprintf(to, sizeof to, "%s/cur/%s", mb->dir, nm) >= (int)sizeof to) {
+      next++;
       continue;
-    if (rename(from, to) < 0) continue;   /* gone meanwhile: the UID stays unused */
-    if (!push_msg(&m, &n, &cap, u, strdup(nm))) goto done;
+    }
+    if (rename(from, to) < 0) { next++; continue; }  /* gone meanwhile: the UID stays unused */
+    if (!(copy = strdup(nm))) goto done;
+    x->name = copy;
+    x->own = 1;
+    x->uid = next++;
+    renamed = 1;
   }
-  if (n) qsort(m, n, sizeof m[0], cmp_uid);
+  /* keep the messages with a UID; their unmapped flag letters */
+  for (i = k = 0; i < l->n; i++) {
+    if (!l->m[i].uid) continue;
+    l->m[k] = l->m[i];
+    if (!extra_letters(l->m[k].name, &l->m[k].extra_flags)) {
+      l->n = k;
+      goto done;
+    }
+    k++;
+  }
+  l->n = k;
   mb->uidvalidity = validity;
   mb->uidnext = next;
-  *out = m;
-  *outn = n;
-  m = 0;
+  /* a listing that may be trusted later: save it for the next session */
+  if (!from_saved && mb->listing_trusted && !renamed && nnew == 0 && k >= LIST_MIN_MESSAGES &&
+      !mb->readonly)
+    save_listing(mb, l);
   ok = 1;
 done:
   saved = errno;
-  for (i = 0; i < nc; i++) free(c[i].name);
-  free(c);
-  if (m) free_list(m, n);
+  if (!ok) {
+    for (i = 0; i < l->n; i++)   /* names still in the arena are not their own */
+      if (l->m[i].name >= l->arena && l->m[i].name < l->arena + l->alen) l->m[i].own = 0;
+    free_list(l->m, l->n);
+    free(l->arena);
+    memset(l, 0, sizeof *l);
+  }
   close(lockfd);
   errno = saved;
   return ok;
@@ -340,70 +519,81 @@ int mbox_open(mbox *mb, const char *dir, int readonly)
 {
   uint32_t rf;
   size_t i;
+  listing l;
   memset(mb, 0, sizeof *mb);
   if (snprintf(mb->dir, sizeof mb->dir, "%s", dir) >= (int)sizeof mb->dir) {
     errno = ENAMETOOLONG;
     return 0;
   }
   mb->readonly = readonly;
-  if (!load(mb, &mb->m, &mb->n, &rf)) return 0;
-  mb->cap = mb->n;
+  if (!load(mb, &l, &rf)) return 0;
+  mb->m = l.m;
+  mb->n = l.n;
+  mb->cap = l.cap;
+  mb->arena = l.arena;
   for (i = 0; i < mb->n; i++)
     if (mb->m[i].uid >= rf) mb->m[i].flags |= MF_RECENT;
   return 1;
 }
 
+/* cur/ and new/ as they were at the last listing, which came a safe time
+ * after their last change: nothing can have been added or removed. */
+static int unchanged(const mbox *mb)
+{
+  struct timespec c, n;
+  if (!mb->listing_trusted || !dir_times(mb->dir, &c, &n)) return 0;
+  return c.tv_sec == mb->cur_mt.tv_sec && c.tv_nsec == mb->cur_mt.tv_nsec &&
+         n.tv_sec == mb->new_mt.tv_sec && n.tv_nsec == mb->new_mt.tv_nsec;
+}
+
 int mbox_refresh(mbox *mb, size_t *added, void (*gone)(size_t seq, void *ctx), void *ctx)
 {
-  mbox_msg *nm;
-  size_t nn, i, j, k, oldn = mb->n;
+  listing l;
+  size_t i, j, k, oldn = mb->n;
   uint32_t rf, lastuid = mb->n ? mb->m[mb->n - 1].uid : 0;
-  if (!load(mb, &nm, &nn, &rf)) return 0;
-  /* drop the messages that are gone, from the highest sequence number */
+  *added = 0;
+  if (unchanged(mb)) return 1;
+  if (!load(mb, &l, &rf)) return 0;
+  /* the messages that are gone, from the highest sequence number */
   for (i = oldn; i-- > 0;) {
-    if (mbox_find_uid(&(mbox){ .m = nm, .n = nn }, mb->m[i].uid) >= 0) continue;
-    free(mb->m[i].name);
-    free(mb->m[i].extra_flags);
-    memmove(&mb->m[i], &mb->m[i + 1], (mb->n - i - 1) * sizeof mb->m[0]);
-    mb->n--;
+    if (mbox_find_uid(&(mbox){ .m = l.m, .n = l.n }, mb->m[i].uid) >= 0) continue;
+    mb->m[i].uid = 0;
     if (gone) gone(i + 1, ctx);
   }
-  /* take the others' names (flags changed elsewhere), add the new ones */
-  for (i = 0, j = 0; i < nn; i++) {
-    while (j < mb->n && mb->m[j].uid < nm[i].uid) j++;
-    if (j < mb->n && mb->m[j].uid == nm[i].uid) {
-      unsigned recent = mb->m[j].flags & MF_RECENT;
-      free(mb->m[j].name);
-      free(mb->m[j].extra_flags);
-      mb->m[j] = nm[i];
-      mb->m[j].flags |= recent;
-      nm[i].name = nm[i].extra_flags = 0;
+  /* the new listing, with what this session knows of each message; the
+   * new ones at the end; any other (an old UID come back) left out */
+  for (i = j = k = 0; i < l.n; i++) {
+    mbox_msg *x = &l.m[i];
+    while (j < oldn && mb->m[j].uid < x->uid) j++;
+    if (j < oldn && mb->m[j].uid == x->uid) {
+      x->flags |= mb->m[j].flags & MF_RECENT;
+      if (mb->m[j].ino == x->ino) x->cache_off = mb->m[j].cache_off;
+    } else if (x->uid > lastuid) {
+      if (x->uid >= rf) x->flags |= MF_RECENT;
+      (*added)++;
+    } else {
+      free_entry(x);
+      continue;
     }
+    l.m[k++] = *x;
   }
-  *added = 0;
-  for (i = 0; i < nn; i++) {
-    if (!nm[i].name || nm[i].uid <= lastuid) continue;
-    if (mb->n == mb->cap) {
-      size_t nc = mb->cap ? mb->cap * 2 : 64;
-      mbox_msg *g = realloc(mb->m, nc * sizeof *g);
-      if (!g) { free_list(nm, nn); return 0; }
-      mb->m = g;
-      mb->cap = nc;
-    }
-    k = mb->n++;
-    mb->m[k] = nm[i];
-    if (nm[i].uid >= rf) mb->m[k].flags |= MF_RECENT;
-    nm[i].name = nm[i].extra_flags = 0;
-    (*added)++;
-  }
-  free_list(nm, nn);
+  l.n = k;
+  free_list(mb->m, oldn);
+  free(mb->arena);
+  mb->m = l.m;
+  mb->n = l.n;
+  mb->cap = l.cap;
+  mb->arena = l.arena;
   return 1;
 }
 
 void mbox_close(mbox *mb)
 {
+  cache_close(mb);
   free_list(mb->m, mb->n);
+  free(mb->arena);
   mb->m = 0;
+  mb->arena = 0;
   mb->n = mb->cap = 0;
 }
 
@@ -430,29 +620,41 @@ int mbox_set_flags(mbox *mb, size_t i, unsigned flags)
   }
   if (rename(from, to) < 0) return 0;
   if (!(copy = strdup(nm))) return 0;
-  free(x->name);
+  if (x->own) free(x->name);
   x->name = copy;
+  x->own = 1;
   x->flags = flags | keep;
   return 1;
+}
+
+/* Drops entry i from the list. */
+static void drop(mbox *mb, size_t i)
+{
+  free_entry(&mb->m[i]);
+  memmove(&mb->m[i], &mb->m[i + 1], (mb->n - i - 1) * sizeof mb->m[0]);
+  mb->n--;
 }
 
 int mbox_expunge(mbox *mb, void (*gone)(size_t seq, void *ctx), void *ctx)
 {
   char path[MBOX_PATH_MAX];
-  size_t i;
+  size_t i, k;
   int ok = 1;
+  /* unlink from the highest sequence number (the order of the EXPUNGE
+   * responses), then close the gaps in one pass */
   for (i = mb->n; i-- > 0;) {
     if (!(mb->m[i].flags & MF_DELETED)) continue;
     if (!mbox_path(mb, i, path, sizeof path) || (unlink(path) < 0 && errno != ENOENT)) {
       ok = 0;
       continue;
     }
-    free(mb->m[i].name);
-    free(mb->m[i].extra_flags);
-    memmove(&mb->m[i], &mb->m[i + 1], (mb->n - i - 1) * sizeof mb->m[0]);
-    mb->n--;
+    free_entry(&mb->m[i]);
+    mb->m[i].uid = 0;
     if (gone) gone(i + 1, ctx);
   }
+  for (i = k = 0; i < mb->n; i++)
+    if (mb->m[i].uid) mb->m[k++] = mb->m[i];
+  mb->n = k;
   if (!ok) errno = EIO;
   return ok;
 }
@@ -462,10 +664,7 @@ int mbox_remove(mbox *mb, size_t i)
   char path[MBOX_PATH_MAX];
   if (!mbox_path(mb, i, path, sizeof path)) { errno = ENAMETOOLONG; return 0; }
   if (unlink(path) < 0 && errno != ENOENT) return 0;
-  free(mb->m[i].name);
-  free(mb->m[i].extra_flags);
-  memmove(&mb->m[i], &mb->m[i + 1], (mb->n - i - 1) * sizeof mb->m[0]);
-  mb->n--;
+  drop(mb, i);
   return 1;
 }
 

@@ -24,6 +24,7 @@
 #define MBOX_MESSAGES_MAX 1000000    /* messages in one folder */
 #define MBOX_STATE_FILE "yubin-imap.uid"
 #define MBOX_LOCK_FILE "yubin-imap.lock"
+#define MBOX_LIST_FILE "yubin-imap.list"   /* the saved listing of cur/ (mailbox.c) */
 
 /* System flags, as bits. */
 #define MF_SEEN 1u
@@ -36,8 +37,11 @@
 typedef struct mbox_msg {
   uint32_t uid;
   unsigned flags;
-  char *name;            /* file name in cur/ */
+  char *name;            /* file name in cur/ (in the listing's arena unless own) */
   char *extra_flags;     /* Maildir flag letters we do not map (kept as they are) */
+  uint64_t ino;          /* the file's inode, from the directory listing */
+  uint32_t cache_off;    /* its entry in the folder's cache (cache.h), 0 unknown */
+  unsigned own;          /* name was allocated on its own (after a rename) */
 } mbox_msg;
 
 typedef struct mbox {
@@ -48,6 +52,10 @@ typedef struct mbox {
   size_t n;
   size_t cap;
   int readonly;
+  char *arena;               /* the names of the last listing */
+  struct timespec cur_mt, new_mt;   /* cur/ and new/ when last listed */
+  int listing_trusted;       /* that listing came a safe time after those */
+  void *cache;               /* the folder's cache (cache.h), or NULL */
 } mbox;
 
 /* Parses a cur/ file name: *uid and *validity from ",U=" (0 if absent),
@@ -58,7 +66,8 @@ void mbox_parse_name(const char *name, uint32_t *validity, uint32_t *uid, unsign
 /* Opens the folder: takes new mail, assigns UIDs, lists cur/ in UID order.
  * Returns 1, or 0 with errno. */
 int mbox_open(mbox *mb, const char *dir, int readonly);
-/* Looks again for messages added or removed by others.  Sets *added to the
+/* Looks again for messages added or removed by others (not at all when
+ * cur/ and new/ have not changed since the last listing).  Sets *added to the
  * number of new messages (appended, with MF_RECENT) and calls gone(seq) for
  * each message that disappeared (highest sequence number first, as EXPUNGE
  * responses must go).  Returns 1, or 0 with errno. */

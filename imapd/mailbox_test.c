@@ -1,7 +1,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mailbox.h"
@@ -94,12 +96,75 @@ TEST(uids_survive_state_loss)
   mbox_close(&mb);
 }
 
+static void age_dirs(void)
+{
+  char p[512];
+  struct timespec ts[2];
+  clock_gettime(CLOCK_REALTIME, &ts[0]);
+  ts[0].tv_sec -= 60;
+  ts[1] = ts[0];
+  snprintf(p, sizeof p, "%s/cur", dir); utimensat(AT_FDCWD, p, ts, 0);
+  snprintf(p, sizeof p, "%s/new", dir); utimensat(AT_FDCWD, p, ts, 0);
+}
+
+/* A large folder: the listing saved by one open serves the next while cur/
+ * and new/ are unchanged, and never hides a change. */
+TEST(saved_listing)
+{
+  mbox mb;
+  char p[512], name[64];
+  size_t i, n0;
+  struct stat st;
+  for (i = 0; i < 1200; i++) {
+    snprintf(name, sizeof name, "%zu.L%zu.h", 2000 + i, i);
+    put("new", name);
+  }
+  CHECK(mbox_open(&mb, dir, 0));   /* names them: nothing saved (cur/ just changed) */
+  n0 = mb.n;
+  CHECK(n0 >= 1200);
+  mbox_close(&mb);
+  snprintf(p, sizeof p, "%s/%s", dir, MBOX_LIST_FILE);
+  CHECK(stat(p, &st) < 0);
+  age_dirs();
+  CHECK(mbox_open(&mb, dir, 0));   /* a listing that can be trusted: saved */
+  CHECK(mb.n == n0);
+  mbox_close(&mb);
+  CHECK(stat(p, &st) == 0 && st.st_size > 1200 * 20);
+  CHECK(mbox_open(&mb, dir, 0));   /* read back: the same messages and UIDs */
+  CHECK(mb.n == n0 && mb.m[n0 - 1].uid == mb.uidnext - 1 && strstr(mb.m[5].name, ".L"));
+  CHECK(mbox_path(&mb, 7, p, sizeof p) && stat(p, &st) == 0 && (uint64_t)st.st_ino == mb.m[7].ino);
+  /* someone removes one: cur/ changed, the folder is listed again */
+  CHECK(unlink(p) == 0);
+  mbox_close(&mb);
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(mb.n == n0 - 1);
+  mbox_close(&mb);
+  /* a damaged listing is not used */
+  age_dirs();
+  CHECK(mbox_open(&mb, dir, 0));
+  mbox_close(&mb);
+  snprintf(p, sizeof p, "%s/%s", dir, MBOX_LIST_FILE);
+  {
+    FILE *f = fopen(p, "r+");
+    if (f) { fseek(f, 200, SEEK_SET); fputs("garbage", f); fclose(f); }
+  }
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(mb.n == n0 - 1);
+  mbox_close(&mb);
+  /* a delivery changes new/: seen */
+  put("new", "9999.Z.h");
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(mb.n == n0 && strstr(mb.m[mb.n - 1].name, "9999.Z.h"));
+  mbox_close(&mb);
+}
+
 int main(void)
 {
   char cmd[600];
   setup();
   RUN(names);
   RUN(uids_survive_state_loss);
+  RUN(saved_listing);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) return 1;
   return test_report();

@@ -11,6 +11,7 @@
 #include "condstore.h"
 #include "header.h"
 #include "imapd.h"
+#include "msghdr.h"
 
 #define SEARCH_DEPTH_MAX 32
 
@@ -33,16 +34,15 @@ static int contains(const char *h, size_t hn, const char *n, size_t nn)
 
 static int header_has(ctx *c, const char *field, size_t flen, const sa *needle)
 {
-  const char *buf;
-  size_t len, hl, pos = 0;
-  hdr_field f;
-  int sep;
-  if (!fetch_load(c->mb, c->i, &buf, &len, &hl)) { c->failed = 1; return 0; }
-  while (hdr_next(buf, hl, &pos, &f, &sep))
-    if (f.name_len == flen && strncasecmp(f.name, field, flen) == 0 &&
-        contains(f.value, f.value_len, needle->s ? needle->s : "", needle->len))
-      return 1;
-  return 0;
+  static sa v = SA_ZERO;
+  char name[HDR_NAME_MAX + 1];
+  int r;
+  if (flen > HDR_NAME_MAX) return 0;
+  memcpy(name, field, flen);
+  name[flen] = 0;
+  /* the first such field, unfolded (msghdr.h: from the cache when it has it) */
+  if ((r = msghdr_get(c->mb, c->i, name, &v)) < 0) { c->failed = 1; return 0; }
+  return r && contains(v.s ? v.s : "", v.len, needle->s ? needle->s : "", needle->len);
 }
 
 static int text_has(ctx *c, int body_only, const sa *needle)
@@ -199,7 +199,7 @@ int search_command(mbox *mb, imap_parser *p, int uid)
   start = p->pos;
   /* check the syntax once even in an empty mailbox */
   if (!mb->n) {
-    mbox_msg dummy = { 0, 0, 0, 0 };
+    mbox_msg dummy = { 0 };
     mbox one = *mb;
     one.m = &dummy;
     one.n = 1;

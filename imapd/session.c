@@ -32,12 +32,26 @@
 static char outbuf[65536];
 
 static size_t since_armed;   /* bytes written since the write time-out was set */
+static sa *capture;          /* out_capture() */
+static int capture_lost;
+
+int out_capture(sa *to)
+{
+  int ok = !capture_lost;
+  capture = to;
+  capture_lost = 0;
+  return ok;
+}
 
 /* stdio blocks only when its buffer fills, so the time-out is set again
  * once per buffer's worth (not per call: that would be a system call per
  * FETCH item), and cleared at each flush, at the end of every reply. */
 void out_put(const char *s, size_t n)
 {
+  if (capture) {
+    if (!capture_lost && !sa_catb(capture, s, n)) capture_lost = 1;
+    return;
+  }
   if (since_armed + n >= sizeof outbuf) {
     alarm(OUT_TIMEOUT_S);
     since_armed = 0;

@@ -1,43 +1,27 @@
 /* yubin-imap-login: the IMAP not-authenticated state (RFC 3501, 4959
  * SASL-IR, 4616 PLAIN, 2971 ID, 7888 LITERAL+), run as yubind under
- * yubin-tcpd and yubin-tlsd.  It parses the network's input before login,
- * hands the credentials to yubin-auth, which starts yubin-imapd as the
- * account (lib/authrun.h), and records POP-before-SMTP.
+ * yubin-tcpd and yubin-tlsd.  It parses the network's input before login
+ * and hands the credentials to yubin-auth, which starts yubin-imapd as the
+ * account; what it shares with the POP3 login stage (start-up, checking a
+ * login, POP-before-SMTP, the failed-login delay, the hand-over) is
+ * lib/loginstage.h.
  * Interface: imapd/README.md.  Exit: 0 session over, 100 usage, 111 system
  * failure. */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 #include <sodium.h>
 
-#include "addr.h"
 #include "atomic.h"
-#include "authrun.h"
-#include "control.h"
 #include "imapcmd.h"
-#include "instance.h"
-#include "ipstate.h"
-#include "linebuf.h"
 #include "log.h"
-#include "privs.h"
+#include "loginstage.h"
 #include "session.h"
 #include "starttls.h"
 
-#define AUTHFAIL_WINDOW 900     /* seconds (doc/ipstate.md) */
-#define AUTHFAIL_LOCKOUT 10     /* failures in the window before refusing outright */
-#define MAX_ERRORS 20           /* bad commands before the connection is closed */
 #define LOGIN_CMD_MAX 8192      /* a whole command here, literals included */
 
-static char ip[64] = "unknown", auth[INSTANCE_PATH_MAX];
-static int tls, plain_loopback;
-static unsigned long pbs_minutes;
-static linebuf lb;
+static loginstage ls;
 static char cmd[LOGIN_CMD_MAX];
 static size_t cmdlen;
 
@@ -55,110 +39,50 @@ static void reply(imap_span tag, const char *text)
   puts_("\r\n");
 }
 
-static int loopback(void)
-{
-  return !strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11);
-}
-
-static int plain_ok(void) { return tls || (plain_loopback && loopback()); }
-
 static void capabilities(void)
 {
   puts_("IMAP4rev1 LITERAL+ SASL-IR ID");
-  if (!tls && starttls_available()) puts_(" STARTTLS");
-  puts_(plain_ok() ? " AUTH=PLAIN" : " LOGINDISABLED");
+  if (!ls.tls && starttls_available()) puts_(" STARTTLS");
+  puts_(loginstage_plain_ok(&ls) ? " AUTH=PLAIN" : " LOGINDISABLED");
 }
 
-static void sleep_ms(unsigned long ms)
+/* The tagged OK, sent before yubin-imapd takes the connection. */
+static void accepted(void *arg)
 {
-  struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) ;
+  const imap_span *tag = arg;
+  put(tag->s, tag->len);
+  puts_(" OK [CAPABILITY " SESSION_CAPABILITIES "] logged in\r\n");
 }
 
 /* Checks the credentials; returns only when the session stays here. */
 static void login(imap_span tag, const char *name, const char *pass)
 {
-  char safe[ADDR_MAX + 1];
-  int ipok = ipstate_ip_ok(ip), pid = 0, input = -1, r, st;
-  unsigned long fails;
-  log_safe(name, safe, sizeof safe);
-  if (ipok && authfail_count(ip, AUTHFAIL_WINDOW) >= AUTHFAIL_LOCKOUT) {
-    log_info("%ld login refused ip=%s user=%s reason=too-many-failures", (long)getpid(), ip, safe);
-    reply(tag, "NO [UNAVAILABLE] too many failed logins from your address, try again later");
-    return;
+  switch (loginstage_login(&ls, name, pass, accepted, &tag)) {
+  case LOGIN_REFUSED: reply(tag, "NO [UNAVAILABLE] too many failed logins from your address, try again later"); break;
+  case LOGIN_DISABLED: reply(tag, "NO [AUTHORIZATIONFAILED] this account is disabled"); break;
+  case LOGIN_BAD: reply(tag, "NO [AUTHENTICATIONFAILED] invalid user name or password"); break;
+  default: reply(tag, "NO [UNAVAILABLE] temporary failure, try again later"); break;
   }
-  r = authrun(auth, "imap", name, pass, &pid, &input);
-  if (r == AUTHRUN_OK) {
-    /* yubin-imapd has the mailbox and waits for the pipelined input; the
-     * tagged OK goes out first, after the IP is recorded */
-    int null;
-    if (ipok) {
-      authfail_clear(ip);
-      if (pbs_minutes && !pbs_record(ip)) warn_sys("unable to record POP-before-SMTP for %s", ip);
-    }
-    put(tag.s, tag.len);
-    puts_(" OK [CAPABILITY " SESSION_CAPABILITIES "] logged in\r\n");
-    authrun_handover(input, lb.buf + lb.start, lb_pending(&lb));
-    null = open("/dev/null", O_RDWR);
-    if (null >= 0) { dup2(null, 0); dup2(null, 1); if (null > 1) close(null); }
-    if (ipok && pbs_minutes) pbs_clean(pbs_minutes);
-    log_info("%ld login ok ip=%s user=%s tls=%d", (long)getpid(), ip, safe, tls);
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) ;
-    exit(0);
-  }
-  if (r == AUTHRUN_TEMP || r == AUTHRUN_IN_USE) {
-    log_info("%ld login temporary-failure ip=%s user=%s", (long)getpid(), ip, safe);
-    reply(tag, "NO [UNAVAILABLE] temporary failure, try again later");
-    return;
-  }
-  fails = ipok ? authfail_add(ip, AUTHFAIL_WINDOW) : 1;
-  log_info("%ld login failed ip=%s user=%s reason=%s failures=%lu", (long)getpid(), ip, safe,
-           r == AUTHRUN_DISABLED ? "disabled" : "credentials", fails);
-  sleep_ms(authfail_delay_ms(fails));
-  reply(tag, r == AUTHRUN_DISABLED ? "NO [AUTHORIZATIONFAILED] this account is disabled"
-                                   : "NO [AUTHENTICATIONFAILED] invalid user name or password");
 }
 
 /* AUTHENTICATE PLAIN (RFC 4616) with or without an initial response. */
 static void auth_plain(imap_span tag, const char *ir, size_t irl)
 {
-  static char b64[LOGIN_CMD_MAX + 1];
   unsigned char dec[LOGIN_CMD_MAX];
-  size_t dl = 0, n;
-  const char *end, *l, *authz, *authc, *pass;
+  const char *authc = 0, *pass = 0;
   if (!ir) {
     puts_("+ \r\n");
-    if (lb_getline(&lb, &l, &n) != 1) exit(0);
-    if (n && l[n - 1] == '\n') n--;
-    if (n && l[n - 1] == '\r') n--;
-    memcpy(b64, l, n);
-    ir = b64;
-    irl = n;
+    loginstage_response(&ls, &ir, &irl);
   }
-  if (irl == 1 && ir[0] == '*') { reply(tag, "BAD authentication cancelled"); return; }
-  if (irl == 1 && ir[0] == '=') irl = 0;
-  if (sodium_base642bin(dec, sizeof dec - 1, ir, irl, 0, &dl, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-      end != ir + irl) {
-    reply(tag, "BAD invalid base64");
-    return;
+  switch (loginstage_plain(ir, irl, dec, sizeof dec, &authc, &pass)) {
+  case PLAIN_OK: login(tag, authc, pass); break;
+  case PLAIN_CANCELLED: reply(tag, "BAD authentication cancelled"); break;
+  case PLAIN_BASE64: reply(tag, "BAD invalid base64"); break;
+  case PLAIN_PROXY: reply(tag, "NO [AUTHORIZATIONFAILED] logging in as another user is not allowed"); break;
+  case PLAIN_TOO_LONG: reply(tag, "NO [AUTHENTICATIONFAILED] invalid user name or password"); break;
+  default: reply(tag, "BAD malformed PLAIN response"); break;
   }
-  dec[dl] = 0;
-  {
-    const unsigned char *p1 = memchr(dec, 0, dl), *p2 = p1 ? memchr(p1 + 1, 0, dl - (size_t)(p1 + 1 - dec)) : 0;
-    if (!p2 || p2 == p1 + 1 || memchr(p2 + 1, 0, dl - (size_t)(p2 + 1 - dec))) {
-      reply(tag, "BAD malformed PLAIN response");
-      sodium_memzero(dec, sizeof dec);
-      return;
-    }
-    authz = (const char *)dec;
-    authc = (const char *)p1 + 1;
-    pass = (const char *)p2 + 1;
-  }
-  if (authz[0] && strcmp(authz, authc) != 0) reply(tag, "NO [AUTHORIZATIONFAILED] logging in as another user is not allowed");
-  else if (strlen(authc) > ADDR_MAX) reply(tag, "NO [AUTHENTICATIONFAILED] invalid user name or password");
-  else login(tag, authc, pass);
   sodium_memzero(dec, sizeof dec);
-  sodium_memzero(b64, sizeof b64);
 }
 
 /* Reads one command (lines and literals) into cmd.  1 ok, 0 EOF, -1 too
@@ -170,7 +94,7 @@ static int read_command(void)
   cmdlen = 0;
   for (;;) {
     uint64_t lit;
-    int nonsync, m, r = lb_getline(&lb, &line, &n);
+    int nonsync, m, r = lb_getline(&ls.lb, &line, &n);
     if (r < 0) return errno == ERANGE ? -1 : -2;
     if (r == 0) return 0;
     if (n && line[n - 1] == '\n') n--;
@@ -185,7 +109,7 @@ static int read_command(void)
     memcpy(cmd + cmdlen, "\r\n", 2);
     cmdlen += 2;
     while (lit) {
-      ssize_t got = lb_read(&lb, cmd + cmdlen, (size_t)lit);
+      ssize_t got = lb_read(&ls.lb, cmd + cmdlen, (size_t)lit);
       if (got <= 0) return got < 0 ? -2 : 0;
       cmdlen += (size_t)got;
       lit -= (uint64_t)got;
@@ -216,24 +140,20 @@ static int command(void)
     puts_("* ID (\"name\" \"yubin\")\r\n");
     reply(tag, "OK ID completed");
   } else if (imap_is(verb, "STARTTLS") && imap_eol(&p)) {
-    if (tls || !starttls_available()) { reply(tag, "BAD STARTTLS is not available here"); return 0; }
+    if (ls.tls || !starttls_available()) { reply(tag, "BAD STARTTLS is not available here"); return 0; }
     {
       char r[STARTTLS_REPLY_MAX];
       if (tag.len + 32 > sizeof r) { reply(tag, "BAD tag too long"); return 0; }
       memcpy(r, tag.s, tag.len);
       memcpy(r + tag.len, " OK begin TLS negotiation now\r\n", 31);
-      if (!starttls_begin(&lb, r, tag.len + 31)) {
-        log_info("%ld tls handshake failed ip=%s", (long)getpid(), ip);
-        exit(0);
-      }
+      loginstage_starttls(&ls, r, tag.len + 31);
     }
-    tls = 1;
   } else if (imap_is(verb, "LOGIN")) {
     sa user = SA_ZERO, pass = SA_ZERO;
     int ok = imap_sp(&p) && imap_astring(&p, &user) && imap_sp(&p) && imap_astring(&p, &pass) &&
              imap_eol(&p) && sa_0(&user) && sa_0(&pass);
     if (!ok) reply(tag, "BAD LOGIN wants a user name and a password");
-    else if (!plain_ok()) reply(tag, "NO [PRIVACYREQUIRED] use STARTTLS before logging in");
+    else if (!loginstage_plain_ok(&ls)) reply(tag, "NO [PRIVACYREQUIRED] use STARTTLS before logging in");
     else if (strlen(user.s) != user.len || strlen(pass.s) != pass.len || user.len > ADDR_MAX)
       reply(tag, "NO [AUTHENTICATIONFAILED] invalid user name or password");
     else login(tag, user.s, pass.s);
@@ -250,7 +170,7 @@ static int command(void)
       return 0;
     }
     if (!imap_is(mech, "PLAIN")) { reply(tag, "NO unsupported authentication mechanism"); return 0; }
-    if (!plain_ok()) { reply(tag, "NO [PRIVACYREQUIRED] use STARTTLS before logging in"); return 0; }
+    if (!loginstage_plain_ok(&ls)) { reply(tag, "NO [PRIVACYREQUIRED] use STARTTLS before logging in"); return 0; }
     auth_plain(tag, ir.s, ir.len);
     sodium_memzero(cmd, sizeof cmd);
   } else if (imap_is(verb, "CAPABILITY") || imap_is(verb, "NOOP") || imap_is(verb, "LOGOUT") ||
@@ -267,30 +187,12 @@ static int command(void)
 int main(int argc, char **argv)
 {
   static char lbuf[LOGIN_CMD_MAX];
-  const char *e;
-  unsigned long timeout, errors = 0;
-  uid_t uid;
-  gid_t gid;
+  unsigned long errors = 0;
 
   log_init(argv[0]);
   if (argc != 1) die(100, "usage: yubin-imap-login");
-  signal(SIGPIPE, SIG_IGN);
-  e = getenv("TCPREMOTEIP");
-  if (e) log_safe(e, ip, sizeof ip);
-  tls = (e = getenv("TLS")) != 0 && !strcmp(e, "1");
-  timeout = control_ulong_or("imaptimeout", 1800, 10, 86400);
-  pbs_minutes = control_ulong_or("popbeforesmtp", 10, 0, 10080);
-  {
-    char p[INSTANCE_PATH_MAX];
-    if (instance_path(p, sizeof p, "control/plainloopback")) plain_loopback = access(p, F_OK) == 0;
-  }
-  if (!instance_path(auth, sizeof auth, "bin/yubin-auth")) die(111, "instance path too long");
-  if (instance_is_root()) {
-    if (privs_user(YUBIN_USER_DAEMON, &uid, &gid) != 1) die_sys(111, "unable to find user %s", YUBIN_USER_DAEMON);
-    if (!privs_drop(uid, gid)) die_sys(111, "unable to drop privileges");
-  }
+  loginstage_init(&ls, "imap", "imaptimeout", 1800, lbuf, sizeof lbuf);
 
-  lb_init(&lb, 0, lbuf, sizeof lbuf, (int)(timeout * 1000));
   puts_("* OK [CAPABILITY ");
   capabilities();
   puts_("] yubin IMAP server ready\r\n");
@@ -302,7 +204,7 @@ int main(int argc, char **argv)
       if (errno == ETIMEDOUT) puts_("* BYE autologout: idle too long\r\n");
       break;
     }
-    if (!command() && ++errors >= MAX_ERRORS) { puts_("* BYE too many errors\r\n"); break; }
+    if (!command() && ++errors >= LOGIN_MAX_ERRORS) { puts_("* BYE too many errors\r\n"); break; }
   }
   return 0;
 }

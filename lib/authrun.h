@@ -1,6 +1,6 @@
 /* authrun.h: a login stage's hand-over to ROOT/bin/yubin-auth, which checks
  * the credentials and starts the session program as the account (POP3 or
- * IMAP).  The descriptors (the same as pop3d/handoff.h):
+ * IMAP).  The descriptors:
  *   fd 3  the credential record "PLAIN\0user\0pass\0", read by yubin-auth
  *   fd 5  the session program writes one byte: AUTHRUN_READY once it has
  *         opened the mailbox, AUTHRUN_BUSY if another session holds it;
@@ -8,7 +8,11 @@
  *   fd 4  after AUTHRUN_READY the login stage writes the client's input it
  *         had already read past the login command, and closes it; the
  *         session program reads the client only after EOF here.
- * Shared by the POP3 and IMAP login stages. */
+ *   fd 0, 1  the connection
+ * When the login stage reads EOF on fd 5 with no byte, the session program
+ * never took the session: yubin-auth's exit code says why (1 wrong
+ * credentials, 2 disabled, 111 temporary) and the login stage replies.
+ * Shared by the POP3 and IMAP login stages (lib/loginstage.h). */
 #ifndef YUBIN_AUTHRUN_H
 #define YUBIN_AUTHRUN_H
 #include <stddef.h>

@@ -3,123 +3,34 @@
 #include <ares.h>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
-#include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <string.h>
-#include <time.h>
 
-#include "control.h"
-#include "sa.h"
+#include "dnschan.h"
 #include "uniq.h"
 
 static ares_channel chan;
 static int chan_ready;
 static int dns_timeout_ms = 30000;
 
-/* Turns control/resolvers lines into the CSV c-ares wants. */
-static int resolvers_csv(sa *csv, const char **why)
-{
-  sa lines = SA_ZERO;
-  size_t count = 0, i;
-  const char *p;
-  int r = control_readlines("resolvers", &lines, &count);
-  if (r < 0) { *why = "unable to read control/resolvers"; return -1; }
-  if (r == 0 || count == 0) { sa_free(&lines); return 0; }
-  p = lines.s;
-  csv->len = 0;
-  for (i = 0; i < count; i++) {
-    size_t n = strlen(p);
-    if (n > 64) { sa_free(&lines); *why = "control/resolvers: line too long"; return -1; }
-    if (i && !sa_catc(csv, ',')) goto nomem;
-    if (!sa_catb(csv, p, n)) goto nomem;
-    p += n + 1;
-  }
-  sa_free(&lines);
-  if (!sa_0(csv)) goto nomem;
-  return 1;
-nomem:
-  sa_free(&lines);
-  *why = "out of memory";
-  return -1;
-}
-
 int dns_init(int timeout_ms, const char **why)
 {
-  struct ares_options o;
-  int mask, r;
-  sa csv = SA_ZERO;
-
   if (timeout_ms > 0) dns_timeout_ms = timeout_ms;
-  if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) { *why = "c-ares initialisation failed"; return 0; }
-  memset(&o, 0, sizeof o);
-  o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_EDNS;
-  o.lookups = (char *)"b";       /* DNS only, never /etc/hosts */
-  o.timeout = 3000;              /* per try, milliseconds with ARES_OPT_TIMEOUTMS */
-  o.tries = 3;
-  o.ednspsz = 1232;
-  mask = ARES_OPT_FLAGS | ARES_OPT_LOOKUPS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_EDNSPSZ;
-  if ((r = ares_init_options(&chan, &o, mask)) != ARES_SUCCESS) { *why = ares_strerror(r); return 0; }
+  if (!dnschan_open(&chan, 3000, 3, why)) return 0;   /* 3 s a try, 3 tries */
   chan_ready = 1;
-  r = resolvers_csv(&csv, why);
-  if (r < 0) { sa_free(&csv); return 0; }
-  if (r > 0) {
-    int ar = ares_set_servers_ports_csv(chan, csv.s);
-    sa_free(&csv);
-    if (ar != ARES_SUCCESS) { *why = "control/resolvers: bad address"; return 0; }
-  }
   return 1;
 }
 
 void dns_done(void)
 {
-  if (chan_ready) ares_destroy(chan);
+  if (chan_ready) dnschan_close(chan);
   chan_ready = 0;
-  ares_library_cleanup();
-}
-
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Runs c-ares until *done is set or the overall timeout passes. */
 static int dns_wait(int *done)
 {
-  long long deadline = now_ms() + dns_timeout_ms;
-  while (!*done) {
-    ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-    struct pollfd pfd[ARES_GETSOCK_MAXNUM];
-    struct timeval tv, *tvp, max;
-    unsigned bits = (unsigned)ares_getsock(chan, socks, ARES_GETSOCK_MAXNUM);
-    nfds_t nfd = 0;
-    long long left = deadline - now_ms();
-    int i, t, pr;
-    if (left <= 0) { ares_cancel(chan); return 0; }
-    for (i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-      short ev = 0;
-      /* The ARES_GETSOCK_ macros shift a signed 1 into the sign bit. */
-      if ((bits >> i) & 1u) ev |= POLLIN;
-      if ((bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u) ev |= POLLOUT;
-      if (!ev) continue;
-      pfd[nfd].fd = socks[i]; pfd[nfd].events = ev; pfd[nfd].revents = 0; nfd++;
-    }
-    max.tv_sec = left / 1000; max.tv_usec = (left % 1000) * 1000;
-    tvp = ares_timeout(chan, &max, &tv);
-    t = (int)(tvp->tv_sec * 1000 + tvp->tv_usec / 1000);
-    if (t < 1) t = 1;
-    pr = poll(pfd, nfd, t);
-    if (pr < 0 && errno != EINTR) { ares_cancel(chan); return 0; }
-    if (pr <= 0) { ares_process_fd(chan, ARES_SOCKET_BAD, ARES_SOCKET_BAD); continue; }
-    for (nfds_t k = 0; k < nfd; k++) {
-      ares_socket_t rfd = (pfd[k].revents & (POLLIN | POLLERR | POLLHUP)) ? pfd[k].fd : ARES_SOCKET_BAD;
-      ares_socket_t wfd = (pfd[k].revents & POLLOUT) ? pfd[k].fd : ARES_SOCKET_BAD;
-      if (rfd != ARES_SOCKET_BAD || wfd != ARES_SOCKET_BAD) ares_process_fd(chan, rfd, wfd);
-    }
-  }
-  return 1;
+  return dnschan_wait(chan, done, dnschan_now_ms() + dns_timeout_ms);
 }
 
 static int map_status(int status)

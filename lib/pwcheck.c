@@ -10,14 +10,9 @@
 
 #include "addr.h"
 #include "instance.h"
+#include "pwhash.h"
 
 #define SECRET_MAX 256
-
-/* A valid argon2id string for a password nobody has, to spend the same work
- * on unknown accounts. */
-static const char dummy_hash[crypto_pwhash_STRBYTES] =
-  "$argon2id$v=19$m=65536,t=2,p=1$2pg82xTmJsoPi/KtYvP0/Q$"
-  "BxzAPhpLTQpvOqsOlU50mvUFGsdGI9cujBiP1XxuTfw";
 
 /* Looks up type+address in passwd.cdb.  1 found (value in out), 0 not, -1 error. */
 static int lookup(char type, const char *address, char *out, size_t n)
@@ -70,14 +65,15 @@ int pwcheck_plain(const char *address, const char *password, size_t plen, char *
   r = canonical(address, canon, n) ? lookup('P', canon, hash, sizeof hash) : 0;
   if (r < 0) { sodium_memzero(pw, sizeof pw); return PWCHECK_TEMP; }
   if (r == 0) {
-    if (crypto_pwhash_str_verify(dummy_hash, pw, plen) == 0) { /* cannot happen */ }
+    if (crypto_pwhash_str_verify(pwhash_dummy, pw, plen) == 0) { /* cannot happen */ }
     sodium_memzero(pw, sizeof pw);
     return PWCHECK_BAD;
   }
   ok = crypto_pwhash_str_verify(hash, pw, plen) == 0;
+  if (ok && pwhash_stale(hash)) ok = 2;
   sodium_memzero(pw, sizeof pw);
   sodium_memzero(hash, sizeof hash);
-  return ok ? PWCHECK_OK : PWCHECK_BAD;
+  return ok == 2 ? PWCHECK_OK_STALE : ok ? PWCHECK_OK : PWCHECK_BAD;
 }
 
 static int unhex(const char *s, unsigned char *out, size_t n)

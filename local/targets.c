@@ -2,12 +2,9 @@
 #include "local.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +12,7 @@
 #include "instance.h"
 #include "maildir.h"
 #include "mbox.h"
+#include "queueprog.h"
 
 static int put_fd(void *ctx, const char *b, size_t n) { return write_all(*(int *)ctx, b, n); }
 
@@ -101,25 +99,18 @@ void deliver_mbox(const char *path, const char *sender, const char *prefix, size
   result_set(r, RES_OK, "2.0.0 delivered to %s", path);
 }
 
-/* The injector: YUBINQUEUE if set (a filter, qmail's QMAILQUEUE), else
- * ROOT/bin/yubin-queue.  Message on its fd 0, envelope on its fd 1. */
+/* The injector (lib/queueprog.h: YUBINQUEUE if set, else
+ * ROOT/bin/yubin-queue).  Message on its fd 0, envelope on its fd 1. */
 void deliver_forward(const char *sender, const char *rcpts, size_t count,
                      const char *prefix, size_t plen, result *r)
 {
   char path[INSTANCE_PATH_MAX];
-  const char *env = getenv("YUBINQUEUE");
-  int m[2], e[2], st, readerr = 0, ok;
+  int readerr = 0, ok, code;
   size_t i;
-  pid_t pid;
+  queueprog q;
   sa envl = SA_ZERO;
 
-  if (env && *env) {
-    if (strlen(env) >= sizeof path) { result_set(r, RES_TEMP, "4.3.0 YUBINQUEUE too long"); return; }
-    strcpy(path, env);
-  } else if (!instance_path(path, sizeof path, "bin/yubin-queue")) {
-    result_sys(r, "instance path", errno);
-    return;
-  }
+  if (!queueprog_path(path, sizeof path)) { result_sys(r, "the queue injector's path", errno); return; }
   /* The envelope: F<sender>\0 T<rcpt>\0 ... \0 */
   ok = sa_catc(&envl, 'F') && sa_cats(&envl, sender) && sa_catc(&envl, 0);
   for (i = 0; ok && i < count; i++) {
@@ -127,48 +118,28 @@ void deliver_forward(const char *sender, const char *rcpts, size_t count,
     rcpts += strlen(rcpts) + 1;
   }
   if (!ok || !sa_catc(&envl, 0)) { result_sys(r, "building the envelope", errno); sa_free(&envl); return; }
-
-  signal(SIGPIPE, SIG_IGN);
-  if (pipe2(m, O_CLOEXEC) != 0) { result_sys(r, "pipe", errno); sa_free(&envl); return; }
-  if (pipe2(e, O_CLOEXEC) != 0) { result_sys(r, "pipe", errno); close(m[0]); close(m[1]); sa_free(&envl); return; }
-  pid = fork();
-  if (pid < 0) {
-    result_sys(r, "fork", errno);
-    close(m[0]); close(m[1]); close(e[0]); close(e[1]);
-    sa_free(&envl);
-    return;
-  }
-  if (pid == 0) {
-    if (dup2(m[0], 0) < 0 || dup2(e[0], 1) < 0) _exit(81);
-    signal(SIGPIPE, SIG_DFL);
-    execl(path, path, (char *)0);
-    _exit(errno == ENOENT ? 127 : 126);
-  }
-  close(m[0]);
-  close(e[0]);
+  if (!queueprog_start(&q, path)) { result_sys(r, "unable to start the queue injector", errno); sa_free(&envl); return; }
   /* A write error (the injector refused early) is answered by its exit code. */
-  if (msg_feed(prefix, plen, put_fd, &m[1], &readerr)) {
-    close(m[1]);
-    m[1] = -1;
-    (void)write_all(e[1], envl.s, envl.len);
+  if (msg_feed(prefix, plen, put_fd, &q.msgfd, &readerr)) {
+    close(q.msgfd);
+    q.msgfd = -1;
+    (void)write_all(q.envfd, envl.s, envl.len);
   }
-  if (m[1] >= 0) close(m[1]);
-  close(e[1]);
   sa_free(&envl);
-  while (waitpid(pid, &st, 0) < 0)
-    if (errno != EINTR) { result_sys(r, "waitpid", errno); return; }
+  code = queueprog_wait(&q);
+  if (code < 0) { result_sys(r, "waitpid", errno); return; }
   if (readerr) { result_set(r, RES_TEMP, "4.3.0 unable to read the message"); return; }
-  if (!WIFEXITED(st)) { result_set(r, RES_TEMP, "4.3.0 the queue injector crashed"); return; }
-  switch (WEXITSTATUS(st)) {
+  switch (code) {
   case 0:
     result_set(r, RES_OK, "2.0.0 forwarded to %zu address%s", count, count == 1 ? "" : "es");
     return;
   case 11: result_set(r, RES_PERM, "5.1.3 forward refused: address too long"); return;
   case 31: result_set(r, RES_PERM, "5.3.4 forward refused permanently (message too big?)"); return;
   case 53: result_set(r, RES_TEMP, "4.3.1 forward failed: queue write error or disk full"); return;
+  case 81: result_set(r, RES_TEMP, "4.3.0 the queue injector crashed"); return;
   case 127: result_set(r, RES_TEMP, "4.3.0 forward failed: queue injector %s not found", path); return;
   default:
-    result_set(r, RES_TEMP, "4.3.0 forward failed: queue injector exited %d", WEXITSTATUS(st));
+    result_set(r, RES_TEMP, "4.3.0 forward failed: queue injector exited %d", code);
     return;
   }
 }

@@ -1,7 +1,7 @@
 /* yubin-pop3d: one POP3 session in the TRANSACTION and UPDATE states
  * (RFC 1939, 2449), as the account's uid, in its Maildir.  Started by
  * yubin-auth after a successful login; the interface is in pop3d/README.md
- * and handoff.h.  Exit: 0 session over, 3 maildrop in use, 100 usage,
+ * and lib/authrun.h.  Exit: 0 session over, 3 maildrop in use, 100 usage,
  * 111 temporary failure. */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,11 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "authrun.h"
 #include "control.h"
-#include "handoff.h"
 #include "linebuf.h"
 #include "log.h"
 #include "maildrop.h"
@@ -24,20 +23,6 @@
 static maildrop md = MAILDROP_ZERO;
 static char who[300], ip[64];
 static unsigned long retrieved;
-
-static int is_pipe(int fd)
-{
-  struct stat st;
-  return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
-}
-
-static void status(char c)
-{
-  if (is_pipe(HANDOFF_STATUS_FD)) {
-    if (write(HANDOFF_STATUS_FD, &c, 1) != 1) {}
-    close(HANDOFF_STATUS_FD);
-  }
-}
 
 /* Message i (1-based, from the client) or NULL after an -ERR reply. */
 static maildrop_msg *message(unsigned long n)
@@ -180,24 +165,20 @@ int main(int argc, char **argv)
   if (!maildrop_open(&md)) {
     if (errno == EWOULDBLOCK) {
       log_info("%ld in-use user=%s ip=%s", (long)getpid(), who, ip);
-      status(HANDOFF_IN_USE);
+      authrun_status(AUTHRUN_BUSY);
       return 3;
     }
     die_sys(111, "unable to open the maildrop of %s", who);
   }
 
   lb_init(&lb, 0, lbuf, sizeof lbuf, (int)(timeout * 1000));
-  status(HANDOFF_OK);
-  if (is_pipe(HANDOFF_INPUT_FD)) {
+  authrun_status(AUTHRUN_READY);
+  {
     /* commands the client pipelined behind its login; EOF once the login
      * stage has recorded the login */
-    while (lb.end < lb.size) {
-      ssize_t r = read(HANDOFF_INPUT_FD, lb.buf + lb.end, lb.size - lb.end);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      lb.end += (size_t)r;
-    }
-    close(HANDOFF_INPUT_FD);
+    long np = authrun_input(lb.buf + lb.end, lb.size - lb.end);
+    if (np < 0) die(111, "too much pipelined input");
+    lb.end += (size_t)np;
   }
   out_init(1, (int)(timeout * 1000));
   totals(&count, &octets);

@@ -24,6 +24,54 @@ def is_root():
 DEMO_PORTS = (2525, 2587, 2465, 2110, 2995, 2143, 2993)
 
 
+def instance_pids(root):
+    """Every process whose executable or working directory is inside root:
+    the services, their s6-supervise and s6-log, and whatever they started
+    (a yubin-local left behind by a killed yubin-lspawn).  Never this
+    process or its ancestors."""
+    root = os.path.realpath(root)
+    keep, pid = set(), os.getpid()
+    while pid > 1:
+        keep.add(pid)
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) in keep:
+            continue
+        for link in ("exe", "cwd"):
+            try:
+                target = os.readlink(f"/proc/{d}/{link}")
+            except OSError:
+                continue
+            if target.endswith(" (deleted)"):
+                target = target[:-len(" (deleted)")]
+            if target == root or target.startswith(root + "/"):
+                out.append(int(d))
+                break
+    return out
+
+
+def kill_instance(root, timeout=10):
+    """SIGKILLs every process of the instance at root until none is left."""
+    t0 = time.time()
+    while True:
+        pids = instance_pids(root)
+        if not pids:
+            return
+        if time.time() - t0 > timeout:
+            raise AssertionError(f"processes of {root} survive SIGKILL: {pids}")
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.05)
+
+
 def free_offset():
     """A port offset (a multiple of 100) whose seven ports are free now."""
     import socket
@@ -126,6 +174,10 @@ class Instance:
                 os.killpg(self.svscan.pid, signal.SIGKILL)
                 self.svscan.wait()
         self.svscan = None
+        # s6-svscan's end does not end every process: a service that would
+        # not stop, its s6-log, a child whose parent was killed
+        if os.path.isdir(self.dir):
+            kill_instance(self.dir)
 
     # -- configuration -------------------------------------------------
     def control(self, name, value):
