@@ -96,11 +96,10 @@ static void enable_implicitly(mbox *mb)
   if (mb) announce = 1;
 }
 
+/* The table stays in memory: selecting the same folder again reads the
+ * file only if it changed meanwhile. */
 void cs_unselect(void)
 {
-  modseq_free(&ms);
-  ms = (modseq)MODSEQ_ZERO;
-  ms_dir[0] = 0;
   ms_ok = 0;
   told = 0;
 }
@@ -245,8 +244,11 @@ int cs_status_item(imap_span item) { return imap_is(item, "HIGHESTMODSEQ"); }
 void cs_status_out(mbox *mb)
 {
   modseq t = MODSEQ_ZERO;
-  if (ms_ok && !strcmp(ms_dir, mb->dir)) {
+  if (!strcmp(ms_dir, mb->dir)) {
+    /* the table in memory, brought up to the folder as STATUS just listed it */
+    sync_with(&ms, mb, -1);
     out_printf("HIGHESTMODSEQ %llu", (unsigned long long)ms.highest);
+    cs_on = 1;
     return;
   }
   sync_with(&t, mb, -1);
