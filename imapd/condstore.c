@@ -23,7 +23,6 @@ static int announce;                        /* HIGHESTMODSEQ to tell before the 
 /* per command */
 static int fetch_changedsince;
 static uint64_t changedsince;
-static int fetch_asked;                     /* a FETCH asked for MODSEQ */
 
 int cs_condstore(void) { return cs_on; }
 int cs_qresync(void) { return qr_on; }
@@ -116,15 +115,19 @@ static void out_highest(mbox *mb)
 int cs_enable_command(imap_parser *p, mbox *mb)
 {
   imap_span a;
-  int new_cs = 0, new_qr = 0, was_cs = cs_on;
+  int want_cs = 0, want_qr = 0, new_cs, new_qr, was_cs = cs_on;
   if (!imap_sp(p)) return 0;
-  for (;;) {
+  for (;;) {   /* the whole list is checked before anything is enabled */
     if (!imap_atom(p, &a)) return 0;
-    if (imap_is(a, "CONDSTORE") && !cs_on) new_cs = cs_on = 1;
-    else if (imap_is(a, "QRESYNC") && !qr_on) { new_qr = qr_on = 1; cs_on = 1; }
+    if (imap_is(a, "CONDSTORE")) want_cs = 1;
+    else if (imap_is(a, "QRESYNC")) want_qr = 1;
     if (p->pos == p->n) break;
     if (!imap_sp(p)) return 0;
   }
+  new_cs = want_cs && !cs_on;
+  new_qr = want_qr && !qr_on;
+  if (want_cs || want_qr) cs_on = 1;
+  if (want_qr) qr_on = 1;
   out_puts("* ENABLED");
   if (new_cs) out_puts(" CONDSTORE");
   if (new_qr) out_puts(" QRESYNC");
@@ -176,14 +179,16 @@ int cs_select_parse(imap_parser *p, cs_select *sel)
           if (imap_peek(p) == ' ') p->pos++;
         }
         if (imap_peek(p) == '(') {
-          /* seq-match-data: accepted; the expunge history makes it unneeded */
-          int depth = 0;
-          do {
-            if (p->pos >= p->n) { p->err = "bad seq-match-data"; return 0; }
-            if (p->s[p->pos] == '(') depth++;
-            else if (p->s[p->pos] == ')') depth--;
-            p->pos++;
-          } while (depth);
+          /* seq-match-data "(" known-sequence-set SP known-uid-set ")":
+           * checked and not needed (the expunge history answers) */
+          static imap_range mr[IMAP_SEQSET_MAX];
+          imap_seqset ms_set = { mr, IMAP_SEQSET_MAX, 0, 0 };
+          p->pos++;
+          if (!imap_seqset_parse(p, &ms_set) || !imap_sp(p) || !imap_seqset_parse(p, &ms_set) ||
+              !imap_char(p, ')')) {
+            p->err = "bad seq-match-data";
+            return 0;
+          }
         }
       }
       if (!imap_char(p, ')')) return 0;
@@ -284,7 +289,6 @@ int cs_fetch_prepare(mbox *mb, imap_parser *p, int uid)
   size_t at = modifiers_at(p);
   int vanished = 0;
   fetch_changedsince = 0;
-  fetch_asked = 0;
   if (!at) return 1;
   imap_parser_init(&m, p->s, p->n);
   m.pos = at + 1;
@@ -333,7 +337,7 @@ int cs_fetch_adds(int asked, int flags) { return asked || fetch_changedsince || 
 
 void cs_fetch_item(mbox *mb, size_t i, int asked, int flags_sent, int uid_sent, int first)
 {
-  if (asked && !cs_on) { enable_implicitly(mb); fetch_asked = 1; }
+  if (asked) enable_implicitly(mb);
   if (!(asked || fetch_changedsince || (cs_on && flags_sent))) return;
   if (!uid_sent) { out_printf("%sUID %u", first ? "" : " ", (unsigned)mb->m[i].uid); first = 0; }
   out_printf("%sMODSEQ (%llu)", first ? "" : " ", (unsigned long long)modseq_at(mb, i));
@@ -355,7 +359,6 @@ static void report_changes(mbox *mb, uint32_t below_uid)
 void cs_done(mbox *mb)
 {
   fetch_changedsince = 0;
-  fetch_asked = 0;
   if (!cs_on || !mb) return;
   if (!ms_ok || strcmp(ms_dir, mb->dir)) return;   /* nothing told yet */
   sync_mb(mb, -1);   /* a FETCH may have set \Seen */

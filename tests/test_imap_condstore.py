@@ -418,6 +418,9 @@ class Condstore(unittest.TestCase):
         self.assertTrue(s.cmd('UID SEARCH MODSEQ "/flags/\\\\seen" nosuch 1')[0].startswith("BAD"))
         self.assertTrue(s.cmd("SELECT INBOX (QRESYNC (0 1))")[0].startswith("BAD"))
         self.assertTrue(s.cmd("SELECT INBOX (QRESYNC (1 1 1:x))")[0].startswith("BAD"))
+        self.assertTrue(s.cmd("SELECT INBOX (QRESYNC (1 1 1:* (1:2)))")[0].startswith("BAD"))
+        self.assertTrue(s.cmd("SELECT INBOX (QRESYNC (1 0))")[0].startswith("BAD"))
+        self.assertTrue(s.cmd("ENABLE")[0].startswith("BAD"))
         # still a working session
         self.assertEqual(len(fetches(s.ok("UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)"))), 2)
         s.close()
