@@ -100,67 +100,121 @@ static int rd_hex32(rd *r, uint32_t *v)
   return 1;
 }
 
-int modseq_parse(modseq *ms, const char *buf, size_t n)
+/* The parser takes one line at a time (with its "\n"), so that the file
+ * is read in small pieces.  stage: 0 before the first line, 1 in the m
+ * lines, 2 in the g lines, 3 after "end", 4 broken. */
+typedef struct reader {
+  int stage;
+  uint64_t v, h, f;
+} reader;
+
+static void parse_begin(modseq *ms, reader *st)
 {
-  rd r = { buf, n, 0 };
-  uint64_t v, h, f, a, b, c, count;
-  uint32_t state;
   clear(ms);
-  if (!rd_lit(&r, "yubin-imap-modseq 1 ") || !rd_num(&r, 0xffffffffULL, &v) || !v ||
-      !rd_lit(&r, " ") || !rd_num(&r, MODSEQ_MAX, &h) || !h)
-    return 0;
-  /* the file claims h was given out: never go below it, even if the rest is bad */
-  ms->lower_bound = max64(ms->lower_bound, h);
-  if (!rd_lit(&r, " ") || !rd_num(&r, h, &f) || !rd_lit(&r, "\n")) return 0;
-  while (rd_lit(&r, "m ")) {
-    if (!rd_num(&r, 0xffffffffULL, &a) || !a || !rd_lit(&r, " ") || !rd_num(&r, h, &b) || !b ||
-        !rd_lit(&r, " ") || !rd_hex32(&r, &state) || !rd_lit(&r, "\n"))
+  memset(st, 0, sizeof *st);
+}
+
+static int parse_line(modseq *ms, reader *st, const char *line, size_t n)
+{
+  rd r = { line, n, 0 };
+  uint64_t a, b, c, count;
+  uint32_t state;
+  if (st->stage == 0) {
+    if (!rd_lit(&r, "yubin-imap-modseq 1 ") || !rd_num(&r, 0xffffffffULL, &st->v) || !st->v ||
+        !rd_lit(&r, " ") || !rd_num(&r, MODSEQ_MAX, &st->h) || !st->h)
+      goto bad;
+    /* the file claims h was given out: never go below it, even if the rest is bad */
+    ms->lower_bound = max64(ms->lower_bound, st->h);
+    if (!rd_lit(&r, " ") || !rd_num(&r, st->h, &st->f) || !rd_lit(&r, "\n") || r.pos != n) goto bad;
+    st->stage = 1;
+    return 1;
+  }
+  if (st->stage == 1 && rd_lit(&r, "m ")) {
+    if (!rd_num(&r, 0xffffffffULL, &a) || !a || !rd_lit(&r, " ") || !rd_num(&r, st->h, &b) || !b ||
+        !rd_lit(&r, " ") || !rd_hex32(&r, &state) || !rd_lit(&r, "\n") || r.pos != n)
       goto bad;
     if ((ms->n && a <= ms->e[ms->n - 1].uid) || ms->n >= MODSEQ_ENTRIES_MAX) goto bad;
     if (!grow((void **)&ms->e, &ms->cap, ms->n + 1, sizeof *ms->e)) goto bad;
     ms->e[ms->n++] = (ms_entry){ (uint32_t)a, state, b };
+    return 1;
   }
-  while (rd_lit(&r, "g ")) {
+  if ((st->stage == 1 || st->stage == 2) && rd_lit(&r, "g ")) {
     if (!rd_num(&r, 0xffffffffULL, &a) || !a || !rd_lit(&r, " ") || !rd_num(&r, 0xffffffffULL, &b) ||
-        b < a || !rd_lit(&r, " ") || !rd_num(&r, h, &c) || !c || !rd_lit(&r, "\n"))
+        b < a || !rd_lit(&r, " ") || !rd_num(&r, st->h, &c) || !c || !rd_lit(&r, "\n") || r.pos != n)
       goto bad;
     if ((ms->ng && a <= ms->g[ms->ng - 1].hi) || ms->ng >= MODSEQ_GONE_MAX) goto bad;
     if (!grow((void **)&ms->g, &ms->gcap, ms->ng + 1, sizeof *ms->g)) goto bad;
     ms->g[ms->ng++] = (ms_gone){ (uint32_t)a, (uint32_t)b, c };
+    st->stage = 2;
+    return 1;
   }
-  if (!rd_lit(&r, "end ") || !rd_num(&r, 0xffffffffULL, &count) || !rd_lit(&r, "\n") || r.pos != n ||
-      count != ms->n + ms->ng)
-    goto bad;
-  ms->uidvalidity = (uint32_t)v;
-  ms->highest = h;
-  ms->floor = f;
-  return 1;
+  if ((st->stage == 1 || st->stage == 2) && rd_lit(&r, "end ")) {
+    if (!rd_num(&r, 0xffffffffULL, &count) || !rd_lit(&r, "\n") || r.pos != n || count != ms->n + ms->ng)
+      goto bad;
+    st->stage = 3;
+    return 1;
+  }
 bad:
-  clear(ms);
+  st->stage = 4;
   return 0;
 }
 
-int modseq_format(const modseq *ms, sa *out)
+/* 1 if the lines made a whole file; ms is set, else emptied. */
+static int parse_end(modseq *ms, reader *st)
+{
+  if (st->stage != 3) {
+    clear(ms);
+    return 0;
+  }
+  ms->uidvalidity = (uint32_t)st->v;
+  ms->highest = st->h;
+  ms->floor = st->f;
+  return 1;
+}
+
+int modseq_parse(modseq *ms, const char *buf, size_t n)
+{
+  reader st;
+  size_t pos = 0;
+  parse_begin(ms, &st);
+  while (pos < n) {
+    const char *nl = memchr(buf + pos, '\n', n - pos);
+    size_t len = nl ? (size_t)(nl - buf - pos) + 1 : n - pos;
+    if (!nl || !parse_line(ms, &st, buf + pos, len)) { st.stage = 4; break; }
+    pos += len;
+  }
+  return parse_end(ms, &st);
+}
+
+/* The text of the file, a line at a time, to put(ctx, line, length). */
+static int format_lines(const modseq *ms, int (*put)(void *, const char *, size_t), void *ctx)
 {
   char line[96];
   size_t i;
   int k;
-  out->len = 0;
   k = snprintf(line, sizeof line, "yubin-imap-modseq 1 %u %llu %llu\n", (unsigned)ms->uidvalidity,
                (unsigned long long)ms->highest, (unsigned long long)ms->floor);
-  if (!sa_catb(out, line, (size_t)k)) return 0;
+  if (!put(ctx, line, (size_t)k)) return 0;
   for (i = 0; i < ms->n; i++) {
     k = snprintf(line, sizeof line, "m %u %llu %x\n", (unsigned)ms->e[i].uid,
                  (unsigned long long)ms->e[i].modseq, (unsigned)ms->e[i].state);
-    if (!sa_catb(out, line, (size_t)k)) return 0;
+    if (!put(ctx, line, (size_t)k)) return 0;
   }
   for (i = 0; i < ms->ng; i++) {
     k = snprintf(line, sizeof line, "g %u %u %llu\n", (unsigned)ms->g[i].lo, (unsigned)ms->g[i].hi,
                  (unsigned long long)ms->g[i].modseq);
-    if (!sa_catb(out, line, (size_t)k)) return 0;
+    if (!put(ctx, line, (size_t)k)) return 0;
   }
   k = snprintf(line, sizeof line, "end %zu\n", ms->n + ms->ng);
-  return sa_catb(out, line, (size_t)k);
+  return put(ctx, line, (size_t)k);
+}
+
+static int put_sa(void *ctx, const char *s, size_t n) { return sa_catb(ctx, s, n); }
+
+int modseq_format(const modseq *ms, sa *out)
+{
+  out->len = 0;
+  return format_lines(ms, put_sa, out);
 }
 
 /* ---- comparing with the folder ----------------------------------------- */
@@ -189,9 +243,10 @@ static size_t first_above(const ms_entry *e, size_t n, uint32_t uid)
   return lo;
 }
 
-static int in_gone(const modseq *ms, uint32_t uid)
+/* Is uid in one of the first ng expunged ranges (sorted)? */
+static int in_gone(const modseq *ms, size_t ng, uint32_t uid)
 {
-  size_t lo = 0, hi = ms->ng;
+  size_t lo = 0, hi = ng;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     if (uid < ms->g[mid].lo) hi = mid;
@@ -261,7 +316,7 @@ int modseq_merge(modseq *ms, const ms_view *v, size_t nv, uint32_t validity, uin
                  uint64_t now)
 {
   ms_entry *ne;
-  size_t i = 0, j = 0, o = 0, need;
+  size_t i = 0, j = 0, o = 0, need, ng0 = ms->ng;   /* the ranges before this merge (sorted) */
   uint64_t limit = nv && (uint64_t)v[nv - 1].uid >= view_next ? (uint64_t)v[nv - 1].uid + 1 : view_next;
   uint64_t next;
   int changed = 0;
@@ -283,7 +338,7 @@ int modseq_merge(modseq *ms, const ms_view *v, size_t nv, uint32_t validity, uin
   /* the size of the merged table, so that it is allocated once */
   for (need = 0; i < ms->n || j < nv;) {
     if (j == nv || (i < ms->n && ms->e[i].uid < v[j].uid)) need += ms->e[i++].uid >= limit;
-    else if (i == ms->n || v[j].uid < ms->e[i].uid) need += !in_gone(ms, v[j++].uid);
+    else if (i == ms->n || v[j].uid < ms->e[i].uid) need += !in_gone(ms, ng0, v[j++].uid);
     else { need++; i++; j++; }
   }
   i = j = 0;
@@ -300,7 +355,7 @@ int modseq_merge(modseq *ms, const ms_view *v, size_t nv, uint32_t validity, uin
       }
       i++;
     } else if (i == ms->n || v[j].uid < ms->e[i].uid) {
-      if (!in_gone(ms, v[j].uid)) {
+      if (!in_gone(ms, ng0, v[j].uid)) {
         ne[o++] = (ms_entry){ v[j].uid, v[j].state, next };
         changed = 1;
       }
@@ -427,10 +482,11 @@ static int same_id(const modseq *ms, const struct stat *st)
 
 static int load(modseq *ms, const char *dir)
 {
-  char path[MBOX_PATH_MAX + 32];
+  char path[MBOX_PATH_MAX + 32], buf[65536];
   struct stat st;
-  sa buf = { 0, 0, 0, MODSEQ_FILE_MAX + 1 };
-  int fd, ok = 1;
+  reader rs;
+  size_t have = 0;
+  int fd;
   if (!file_path(dir, MODSEQ_FILE, path, sizeof path)) return 0;
   if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
     if (errno != ENOENT) return 0;
@@ -440,46 +496,82 @@ static int load(modseq *ms, const char *dir)
   }
   if (fstat(fd, &st) < 0) { close(fd); return 0; }
   if (same_id(ms, &st)) { close(fd); return 1; }
-  if ((size_t)st.st_size > MODSEQ_FILE_MAX) {
-    clear(ms);
-  } else {
-    /* the whole file in one allocation of its size (a file that grows
-     * meanwhile is read in more steps) */
-    if (!sa_ready(&buf, (size_t)st.st_size + 1)) ok = 0;
-    while (ok) {
-      ssize_t r;
-      if (buf.len == buf.a && !sa_ready(&buf, buf.len + 65536)) {
-        if (errno == ERANGE) buf.len = 0;   /* grew past the limit: damaged, start again */
-        else ok = 0;
-        break;
-      }
-      r = read(fd, buf.s + buf.len, buf.a - buf.len);
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) { ok = 0; break; }
-      if (r == 0) break;
-      buf.len += (size_t)r;
+  /* read in pieces of buf, a line at a time (lines are short: a longer
+   * one, or more than MODSEQ_FILE_MAX bytes, is a damaged file) */
+  parse_begin(ms, &rs);
+  if ((size_t)st.st_size > MODSEQ_FILE_MAX) rs.stage = 4;
+  while (rs.stage != 4) {
+    ssize_t r = read(fd, buf + have, sizeof buf - have);
+    size_t pos = 0;
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) { int e = errno; close(fd); clear(ms); ms->have_id = 0; errno = e; return 0; }
+    if (r == 0) {
+      if (have) rs.stage = 4;   /* no newline at the end */
+      break;
     }
-    if (ok) (void)modseq_parse(ms, buf.s ? buf.s : "", buf.len);   /* damaged: starts again */
+    have += (size_t)r;
+    for (;;) {
+      char *nl = memchr(buf + pos, '\n', have - pos);
+      if (!nl) break;
+      if (!parse_line(ms, &rs, buf + pos, (size_t)(nl - buf - pos) + 1)) break;
+      pos = (size_t)(nl - buf) + 1;
+    }
+    memmove(buf, buf + pos, have - pos);
+    have -= pos;
+    if (have == sizeof buf) rs.stage = 4;
   }
-  if (ok) note_id(ms, &st);
-  sa_free(&buf);
+  (void)parse_end(ms, &rs);   /* damaged: empty, starts again above its first line */
+  note_id(ms, &st);
   close(fd);
-  return ok;
+  return 1;
 }
 
+typedef struct writer {
+  int fd;
+  char buf[65536];
+  size_t n;
+} writer;
+
+static int put_fd(void *ctx, const char *s, size_t n)
+{
+  writer *w = ctx;
+  if (w->n + n > sizeof w->buf) {
+    if (!write_all(w->fd, w->buf, w->n)) return 0;
+    w->n = 0;
+  }
+  memcpy(w->buf + w->n, s, n);
+  w->n += n;
+  return 1;
+}
+
+/* As atomic_write, writing the text in pieces instead of from one buffer. */
 static int save(modseq *ms, const char *dir)
 {
-  char path[MBOX_PATH_MAX + 32];
-  sa text = { 0, 0, 0, MODSEQ_FILE_MAX };
+  static writer w;
+  char path[MBOX_PATH_MAX + 32], tmp[MBOX_PATH_MAX + 64];
   struct stat st;
-  int ok;
+  int e;
+  ms->have_id = 0;
   if (!file_path(dir, MODSEQ_FILE, path, sizeof path)) return 0;
-  /* about 40 bytes a line: one allocation, not a series of doublings */
-  ok = sa_ready(&text, 64 + (ms->n + ms->ng) * 40) && modseq_format(ms, &text) && atomic_write(path, text.s, text.len, 0600, (uid_t)-1, (gid_t)-1);
-  sa_free(&text);
-  if (ok && stat(path, &st) == 0) note_id(ms, &st);
-  else ms->have_id = 0;
-  return ok;
+  if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+    errno = ENAMETOOLONG;
+    return 0;
+  }
+  if ((w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) return 0;
+  w.n = 0;
+  if (!format_lines(ms, put_fd, &w) || !write_all(w.fd, w.buf, w.n) || fsync(w.fd) != 0) goto fail;
+  if (close(w.fd) != 0) { w.fd = -1; goto fail; }
+  w.fd = -1;
+  if (rename(tmp, path) != 0) goto fail;
+  if (!fsync_dir_of(path)) return 0;
+  if (stat(path, &st) == 0) note_id(ms, &st);
+  return 1;
+fail:
+  e = errno;
+  if (w.fd >= 0) close(w.fd);
+  unlink(tmp);
+  errno = e;
+  return 0;
 }
 
 int modseq_lock(const char *dir)

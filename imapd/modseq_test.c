@@ -13,6 +13,14 @@ static modseq fresh(void)
   return ms;
 }
 
+static int find_uid_in_table(const modseq *ms, uint32_t uid)
+{
+  size_t i;
+  for (i = 0; i < ms->n; i++)
+    if (ms->e[i].uid == uid) return 1;
+  return 0;
+}
+
 static const char *vanished(const modseq *ms, uint64_t since, uint32_t lo, uint32_t hi, uint32_t next)
 {
   static sa out = SA_ZERO;
@@ -121,6 +129,23 @@ TEST(merge_stale_and_newer_views)
   modseq_free(&ms);
 }
 
+TEST(inconsistent_file_merges_safely)
+{
+  /* a message recorded inside an expunged range (a file edited by hand):
+   * the merge stays within its table and keeps its promises */
+  static const char text[] = "yubin-imap-modseq 1 77 120 100\nm 2 101 5\nm 4 120 1f\n"
+                             "g 2 3 110\ng 9 9 120\nend 4\n";
+  modseq ms = fresh();
+  ms_view v[] = { { 1, 0 }, { 3, 1 }, { 9, 0 }, { 12, 2 } };
+  CHECK(modseq_parse(&ms, text, sizeof text - 1));
+  CHECK(modseq_merge(&ms, v, 4, 77, 13, 0) == 1);
+  CHECK(ms.highest == 121);
+  CHECK(modseq_of(&ms, 1) == 121 && modseq_of(&ms, 12) == 121);
+  CHECK(find_uid_in_table(&ms, 3) == 0 && find_uid_in_table(&ms, 9) == 0);   /* stay expunged */
+  CHECK_STR(vanished(&ms, 120, 1, 20, 13), "2:9");   /* joined: nothing lives between */
+  modseq_free(&ms);
+}
+
 TEST(empty_folder_records_expunges)
 {
   modseq ms = fresh();
@@ -212,6 +237,7 @@ int main(void)
   RUN(damaged_file_keeps_its_highest);
   RUN(merge_changes);
   RUN(merge_stale_and_newer_views);
+  RUN(inconsistent_file_merges_safely);
   RUN(empty_folder_records_expunges);
   RUN(new_uidvalidity_starts_above);
   RUN(compaction_bounds_history);
