@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "imapd.h"
 #include "log.h"
@@ -61,6 +62,12 @@ static void sync_with(modseq *t, mbox *mb, int lockfd)
   ok = lockfd >= 0 ? modseq_sync_locked(t, mb->dir, mb->uidvalidity, mb->uidnext, v, mb->n)
                    : modseq_sync(t, mb->dir, mb->uidvalidity, mb->uidnext, v, mb->n);
   if (!ok) warn_sys("unable to keep the mod-sequences of %s", mb->dir);
+  if (t->restarted) {
+    char safe[256];
+    log_info("%ld modseq dir=%s highestmodseq=%llu reason=%s", (long)getpid(),
+             log_safe(mb->dir, safe, sizeof safe), (unsigned long long)t->highest, t->restarted);
+    t->restarted = 0;
+  }
 }
 
 /* Brings the selected folder's table in step with the session's view. */

@@ -326,6 +326,8 @@ int modseq_merge(modseq *ms, const ms_view *v, size_t nv, uint32_t validity, uin
   if (!ms->uidvalidity || ms->uidvalidity != validity) {
     uint64_t start = max64(max64(ms->highest, ms->lower_bound), now) + 1;
     if (start > MODSEQ_MAX) start = MODSEQ_MAX;
+    if (ms->uidvalidity) ms->restarted = "uidvalidity";
+    else if (!ms->restarted) ms->restarted = "new";
     clear(ms);
     if (!grow((void **)&ms->e, &ms->cap, nv ? nv : 1, sizeof *ms->e)) return -1;
     for (i = 0; i < nv; i++) ms->e[i] = (ms_entry){ v[i].uid, v[i].state, start };
@@ -490,6 +492,7 @@ static int load(modseq *ms, const char *dir)
   if (!file_path(dir, MODSEQ_FILE, path, sizeof path)) return 0;
   if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
     if (errno != ENOENT) return 0;
+    if (ms->uidvalidity) ms->restarted = "missing";
     clear(ms);   /* lost: start again above what we knew */
     ms->have_id = 0;
     return 1;
@@ -520,7 +523,7 @@ static int load(modseq *ms, const char *dir)
     have -= pos;
     if (have == sizeof buf) rs.stage = 4;
   }
-  (void)parse_end(ms, &rs);   /* damaged: empty, starts again above its first line */
+  if (!parse_end(ms, &rs)) ms->restarted = "damaged";   /* empty: starts again above its first line */
   note_id(ms, &st);
   close(fd);
   return 1;

@@ -62,6 +62,8 @@ typedef struct modseq {
   uint64_t highest;
   uint64_t floor;
   uint64_t lower_bound;    /* the least the next HIGHESTMODSEQ may be */
+  const char *restarted;   /* set when the table started again: "new", "missing",
+                              "damaged" or "uidvalidity" (for a log line; the caller clears it) */
   ms_entry *e;             /* by increasing UID */
   size_t n, cap;
   ms_gone *g;              /* by increasing UID */
@@ -74,7 +76,7 @@ typedef struct modseq {
   struct timespec mtime;
 } modseq;
 
-#define MODSEQ_ZERO { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, { 0, 0 } }
+#define MODSEQ_ZERO { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, { 0, 0 } }
 
 void modseq_free(modseq *ms);
 

@@ -20,10 +20,10 @@ def msg(n):
 class Raw:
     """One pre-authenticated session; cmd() returns (tagged line, untagged lines)."""
 
-    def __init__(self, maildir):
+    def __init__(self, maildir, log=None):
         env = dict(os.environ, MAILDIR=maildir)
         self.p = subprocess.Popen([IMAPD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, env=env)
+                                  stderr=log or subprocess.DEVNULL, env=env)
         self.greeting = self.p.stdout.readline()
         self.n = 0
 
@@ -108,6 +108,8 @@ class Condstore(unittest.TestCase):
                 s.p.wait()
             except Exception:
                 pass
+        if getattr(self, "logf", None):
+            self.logf.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def deliver(self, k=1):
@@ -119,7 +121,8 @@ class Condstore(unittest.TestCase):
             os.rename(os.path.join(self.md, "tmp", name), os.path.join(self.md, "new", name))
 
     def session(self):
-        s = Raw(self.md)
+        self.logf = getattr(self, "logf", None) or open(os.path.join(self.dir, "imapd.log"), "ab")
+        s = Raw(self.md, self.logf)
         self.sessions.append(s)
         return s
 
@@ -341,6 +344,8 @@ class Condstore(unittest.TestCase):
         s.close()
         self.assertTrue(os.path.exists(self.state_file()))
 
+        with open(os.path.join(self.dir, "imapd.log")) as f:
+            self.assertRegex(f.read(), r"modseq dir=\S+ highestmodseq=\d+ reason=new")
         os.unlink(self.state_file())
         s = self.session()
         s.ok("ENABLE QRESYNC")
@@ -362,6 +367,8 @@ class Condstore(unittest.TestCase):
         h3 = highest(s.ok("SELECT INBOX (CONDSTORE)"))
         self.assertGreater(h3, h2)
         s.close()
+        with open(os.path.join(self.dir, "imapd.log")) as f:
+            self.assertIn("highestmodseq=%d reason=damaged" % h3, f.read())
 
         # garbage
         with open(self.state_file(), "wb") as f:
