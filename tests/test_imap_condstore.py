@@ -332,6 +332,28 @@ class Condstore(unittest.TestCase):
         q.close()
         plain.close()
 
+    def test_idle_reports_vanished_and_modseq(self):
+        self.deliver(3)
+        q, other = self.session(), self.session()
+        q.ok("ENABLE QRESYNC")
+        h = highest(q.ok("SELECT INBOX"))
+        other.ok("SELECT INBOX")
+        q.p.stdin.write(b"i1 IDLE\r\n")
+        q.p.stdin.flush()
+        self.assertEqual(q.p.stdout.readline(), b"+ idling\r\n")
+        other.ok("UID STORE 2 +FLAGS.SILENT (\\Deleted)")
+        other.ok("EXPUNGE")
+        self.assertEqual(q.p.stdout.readline(), b"* VANISHED 2\r\n")
+        other.ok("UID STORE 3 +FLAGS (\\Answered)")
+        line = q.p.stdout.readline().decode()
+        self.assertRegex(line, r"^\* 2 FETCH \(UID 3 FLAGS \(\\Answered( \\Recent)?\) MODSEQ \((\d+)\)\)\r\n$")
+        self.assertGreater(int(re.search(r"MODSEQ \((\d+)\)", line).group(1)), h)
+        q.p.stdin.write(b"DONE\r\n")
+        q.p.stdin.flush()
+        self.assertEqual(q.p.stdout.readline(), b"i1 OK IDLE terminated\r\n")
+        q.close()
+        other.close()
+
     def test_state_file_lost_or_damaged(self):
         self.deliver(4)
         s = self.session()
