@@ -30,13 +30,16 @@ int cs_qresync(void) { return qr_on; }
 
 /* ---- the table --------------------------------------------------------- */
 
+/* What a change of a message's metadata changes: its system flags, and the
+ * letters of its file name after ":2," (keywords are letters there too,
+ * and so are flags of other programs). */
 static uint32_t state_of(const mbox_msg *m)
 {
   uint32_t h = 2166136261u;
-  const char *e;
-  for (e = m->extra_flags; e && *e; e++) h = (h ^ (unsigned char)*e) * 16777619u;
-  return (m->flags & (MF_SEEN | MF_ANSWERED | MF_FLAGGED | MF_DELETED | MF_DRAFT)) |
-         (m->extra_flags ? (h << 5) | 0x10000000u : 0);
+  const char *e = m->name ? strrchr(m->name, ':') : 0;
+  if (e && e[1] == '2' && e[2] == ',')
+    for (e += 3; *e; e++) h = (h ^ (unsigned char)*e) * 16777619u;
+  return (m->flags & (MF_SEEN | MF_ANSWERED | MF_FLAGGED | MF_DELETED | MF_DRAFT)) | (h << 5);
 }
 
 static ms_view *view_of(const mbox *mb)
@@ -342,12 +345,39 @@ int cs_fetch_wanted(mbox *mb, size_t i)
 
 int cs_fetch_adds(int asked, int flags) { return asked || fetch_changedsince || (cs_on && flags); }
 
+/* Decimal digits of v at the end of b[0..32), returning where they start
+ * (FETCH 1:* writes this for every message: no printf). */
+static char *digits(uint64_t v, char *end)
+{
+  do { *--end = (char)('0' + v % 10); v /= 10; } while (v);
+  return end;
+}
+
 void cs_fetch_item(mbox *mb, size_t i, int asked, int flags_sent, int uid_sent, int first)
 {
+  char b[80], num[24], *d;
+  size_t o = 0;
   if (asked) enable_implicitly(mb);
   if (!(asked || fetch_changedsince || (cs_on && flags_sent))) return;
-  if (!uid_sent) { out_printf("%sUID %u", first ? "" : " ", (unsigned)mb->m[i].uid); first = 0; }
-  out_printf("%sMODSEQ (%llu)", first ? "" : " ", (unsigned long long)modseq_at(mb, i));
+  if (!uid_sent) {
+    const char *w = first ? "UID " : " UID ";
+    o = strlen(w);
+    memcpy(b, w, o);
+    d = digits(mb->m[i].uid, num + sizeof num);
+    memcpy(b + o, d, (size_t)(num + sizeof num - d));
+    o += (size_t)(num + sizeof num - d);
+    first = 0;
+  }
+  {
+    const char *w = first ? "MODSEQ (" : " MODSEQ (";
+    memcpy(b + o, w, strlen(w));
+    o += strlen(w);
+  }
+  d = digits(modseq_at(mb, i), num + sizeof num);
+  memcpy(b + o, d, (size_t)(num + sizeof num - d));
+  o += (size_t)(num + sizeof num - d);
+  b[o++] = ')';
+  out_put(b, o);
 }
 
 /* FETCH (UID FLAGS MODSEQ) for the messages whose mod-sequence the client
