@@ -433,6 +433,21 @@ class Condstore(unittest.TestCase):
         self.assertEqual(f[3][0], {"\\Flagged"})
         c.close()
 
+    def test_change_by_another_program(self):
+        """A Maildir program that renames a file (here: mutt's P, passed, a
+        letter IMAP has no flag for) changes the message's mod-sequence."""
+        self.deliver(2)
+        c = self.session()
+        h = highest(c.ok("SELECT INBOX (CONDSTORE)"))
+        cur = os.path.join(self.md, "cur")
+        name = [n for n in os.listdir(cur) if ",U=" in n and n.endswith(".2:2,")][0]
+        os.rename(os.path.join(cur, name), os.path.join(cur, name + "P"))
+        c.ok("NOOP")
+        f = fetches(c.ok("UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d)" % h))
+        self.assertEqual(list(f), [2])
+        self.assertGreater(f[2][1], h)
+        c.close()
+
     def test_bad_parameters(self):
         self.deliver(2)
         s = self.session()
