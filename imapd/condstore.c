@@ -598,6 +598,21 @@ void cs_search_note(mbox *mb, size_t i)
   if (v > search_max) search_max = v;
 }
 
+void cs_search_hits(mbox *mb, const unsigned char *hit)
+{
+  size_t i;
+  if (!search_used) return;
+  for (i = 0; i < mb->n; i++)
+    if (hit[i]) cs_search_note(mb, i);
+}
+
+void cs_esearch_tail(void)
+{
+  if (search_used && search_max) out_printf(" MODSEQ %llu", (unsigned long long)search_max);
+  search_used = 0;
+  search_max = 0;
+}
+
 void cs_search_tail(void)
 {
   if (search_used && search_max) out_printf(" (MODSEQ %llu)", (unsigned long long)search_max);

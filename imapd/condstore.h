@@ -102,5 +102,9 @@ int cs_search_key(imap_parser *p, mbox *mb, size_t i);
 void cs_search_reset(void);
 void cs_search_note(mbox *mb, size_t i);
 void cs_search_tail(void);
+/* The same for a search that marks its matches in hit[0..mb->n) first, and
+ * " MODSEQ n" for an ESEARCH response (RFC 7162 3.1.5). */
+void cs_search_hits(mbox *mb, const unsigned char *hit);
+void cs_esearch_tail(void);
 
 #endif
