@@ -90,10 +90,19 @@ static void ensure(mbox *mb)
   if (!ms_ok || strcmp(ms_dir, mb->dir)) sync_mb(mb, -1);
 }
 
+/* The mod-sequence to show for message i: a message the table lacks (an
+ * expunge this session has not reported yet) shows the HIGHESTMODSEQ the
+ * session may tell. */
+static uint64_t shown(const mbox *mb, size_t i)
+{
+  uint64_t v = modseq_of(&ms, mb->m[i].uid);
+  return v ? v : ms.reportable;
+}
+
 static uint64_t modseq_at(mbox *mb, size_t i)
 {
   ensure(mb);
-  return modseq_of(&ms, mb->m[i].uid);
+  return shown(mb, i);
 }
 
 /* CONDSTORE enabled by a command other than ENABLE and SELECT: the client
@@ -113,11 +122,15 @@ void cs_unselect(void)
   told = 0;
 }
 
+/* HIGHESTMODSEQ as this session may tell it: below any change its view of
+ * the folder has not seen yet (another session's expunge of a message this
+ * one still shows), so that a client that loses the connection before that
+ * change reaches it still asks for it (RFC 7162 3.2). */
 static void out_highest(mbox *mb)
 {
-  ensure(mb);
+  sync_mb(mb, -1);
   told = ms.highest;
-  out_printf("* OK [HIGHESTMODSEQ %llu] Highest\r\n", (unsigned long long)ms.highest);
+  out_printf("* OK [HIGHESTMODSEQ %llu] Highest\r\n", (unsigned long long)ms.reportable);
 }
 
 /* ---- ENABLE -------------------------------------------------------------- */
@@ -227,7 +240,7 @@ static void out_changed(mbox *mb, size_t i)
 {
   out_printf("* %zu FETCH (UID %u FLAGS ", i + 1, (unsigned)mb->m[i].uid);
   out_flags(mb, i);
-  out_printf(" MODSEQ (%llu))\r\n", (unsigned long long)modseq_of(&ms, mb->m[i].uid));
+  out_printf(" MODSEQ (%llu))\r\n", (unsigned long long)shown(mb, i));
 }
 
 void cs_select_done(mbox *mb, cs_select *sel)
@@ -237,7 +250,6 @@ void cs_select_done(mbox *mb, cs_select *sel)
   size_t i;
   if (sel->condstore) cs_on = 1;
   if (!cs_on) return;
-  sync_mb(mb, -1);
   out_highest(mb);
   if (!sel->qresync || sel->uidvalidity != mb->uidvalidity) return;
   if (!sel->known.len) {
@@ -262,12 +274,12 @@ void cs_status_out(mbox *mb)
   if (!strcmp(ms_dir, mb->dir)) {
     /* the table in memory, brought up to the folder as STATUS just listed it */
     sync_with(&ms, mb, -1);
-    out_printf("HIGHESTMODSEQ %llu", (unsigned long long)ms.highest);
+    out_printf("HIGHESTMODSEQ %llu", (unsigned long long)ms.reportable);
     cs_on = 1;
     return;
   }
   sync_with(&t, mb, -1);
-  out_printf("HIGHESTMODSEQ %llu", (unsigned long long)(t.highest ? t.highest : 1));
+  out_printf("HIGHESTMODSEQ %llu", (unsigned long long)(t.reportable ? t.reportable : 1));
   modseq_free(&t);
   cs_on = 1;   /* an enabling command (no mailbox is concerned: nothing to announce) */
 }
@@ -389,7 +401,7 @@ static void report_changes(mbox *mb, uint32_t below_uid)
   size_t i;
   if (ms.highest <= told) return;
   for (i = 0; i < mb->n; i++)
-    if (modseq_of(&ms, mb->m[i].uid) > told && mb->m[i].uid < below_uid) out_changed(mb, i);
+    if (modseq_of(&ms, mb->m[i].uid) > told && mb->m[i].uid < below_uid) out_changed(mb, i);   /* 0: not in the table */
   told = ms.highest;
 }
 
@@ -455,7 +467,7 @@ int cs_store_reports(const cs_store *st) { return st->active; }
 void cs_store_item(mbox *mb, size_t i, const cs_store *st, int changed)
 {
   if (!st->active) return;
-  out_printf(" MODSEQ (%llu)", (unsigned long long)(changed ? st->next : modseq_of(&ms, mb->m[i].uid)));
+  out_printf(" MODSEQ (%llu)", (unsigned long long)(changed ? st->next : shown(mb, i)));
 }
 
 int cs_store_end(mbox *mb, cs_store *st, const char *tag, size_t tl, int failed)
@@ -550,7 +562,7 @@ const char *cs_highest_code(mbox *mb)
 {
   static char b[48];
   if (!cs_on || !ms_ok || strcmp(ms_dir, mb->dir)) return "";
-  snprintf(b, sizeof b, "[HIGHESTMODSEQ %llu] ", (unsigned long long)ms.highest);
+  snprintf(b, sizeof b, "[HIGHESTMODSEQ %llu] ", (unsigned long long)ms.reportable);
   told = ms.highest > told ? ms.highest : told;
   return b;
 }

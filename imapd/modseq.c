@@ -243,15 +243,16 @@ static size_t first_above(const ms_entry *e, size_t n, uint32_t uid)
   return lo;
 }
 
-/* Is uid in one of the first ng expunged ranges (sorted)? */
-static int in_gone(const modseq *ms, size_t ng, uint32_t uid)
+/* The mod-sequence of uid's expunge if it is in one of the first ng
+ * expunged ranges (sorted), else 0. */
+static uint64_t in_gone(const modseq *ms, size_t ng, uint32_t uid)
 {
   size_t lo = 0, hi = ng;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     if (uid < ms->g[mid].lo) hi = mid;
     else if (uid > ms->g[mid].hi) lo = mid + 1;
-    else return 1;
+    else return ms->g[mid].modseq;
   }
   return 0;
 }
@@ -318,10 +319,13 @@ int modseq_merge(modseq *ms, const ms_view *v, size_t nv, uint32_t validity, uin
   ms_entry *ne;
   size_t i = 0, j = 0, o = 0, need, ng0 = ms->ng;   /* the ranges before this merge (sorted) */
   uint64_t limit = nv && (uint64_t)v[nv - 1].uid >= view_next ? (uint64_t)v[nv - 1].uid + 1 : view_next;
-  uint64_t next;
+  uint64_t next, unseen = 0;   /* the least mod-sequence of a change the view has not seen */
   int changed = 0;
 
-  if (ms->uidvalidity && ms->uidvalidity == validity && same(ms, v, nv)) return 0;
+  if (ms->uidvalidity && ms->uidvalidity == validity && same(ms, v, nv)) {
+    ms->reportable = ms->highest;
+    return 0;
+  }
   if (nv > MODSEQ_ENTRIES_MAX) { errno = EFBIG; return -1; }
   if (!ms->uidvalidity || ms->uidvalidity != validity) {
     uint64_t start = max64(max64(ms->highest, ms->lower_bound), now) + 1;
@@ -333,7 +337,7 @@ int modseq_merge(modseq *ms, const ms_view *v, size_t nv, uint32_t validity, uin
     for (i = 0; i < nv; i++) ms->e[i] = (ms_entry){ v[i].uid, v[i].state, start };
     ms->n = nv;
     ms->uidvalidity = validity;
-    ms->highest = ms->floor = ms->lower_bound = start;
+    ms->highest = ms->floor = ms->lower_bound = ms->reportable = start;
     return 1;
   }
   next = ms->highest < MODSEQ_MAX ? ms->highest + 1 : MODSEQ_MAX;
@@ -354,12 +358,16 @@ int modseq_merge(modseq *ms, const ms_view *v, size_t nv, uint32_t validity, uin
         changed = 1;
       } else {
         ne[o++] = ms->e[i];   /* newer than this view */
+        if (!unseen || ms->e[i].modseq < unseen) unseen = ms->e[i].modseq;
       }
       i++;
     } else if (i == ms->n || v[j].uid < ms->e[i].uid) {
-      if (!in_gone(ms, ng0, v[j].uid)) {
+      uint64_t went = in_gone(ms, ng0, v[j].uid);
+      if (!went) {
         ne[o++] = (ms_entry){ v[j].uid, v[j].state, next };
         changed = 1;
+      } else if (!unseen || went < unseen) {
+        unseen = went;   /* expunged, and this view does not know yet */
       }
       j++;
     } else {
@@ -378,8 +386,9 @@ int modseq_merge(modseq *ms, const ms_view *v, size_t nv, uint32_t validity, uin
   ms->e = ne;
   ms->n = o;
   ms->cap = need ? need : 1;
+  if (changed) ms->highest = next;
+  ms->reportable = unseen && unseen - 1 < ms->highest ? unseen - 1 : ms->highest;
   if (!changed) return 0;
-  ms->highest = next;
   if (!compact(ms)) return -1;
   return 1;
 }
@@ -387,7 +396,7 @@ int modseq_merge(modseq *ms, const ms_view *v, size_t nv, uint32_t validity, uin
 uint64_t modseq_of(const modseq *ms, uint32_t uid)
 {
   long k = find_entry(ms->e, ms->n, uid);
-  return k < 0 ? ms->highest : ms->e[k].modseq;
+  return k < 0 ? 0 : ms->e[k].modseq;
 }
 
 /* ---- VANISHED ---------------------------------------------------------- */

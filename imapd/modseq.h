@@ -60,6 +60,8 @@ typedef struct ms_view {
 typedef struct modseq {
   uint32_t uidvalidity;    /* 0: nothing valid loaded (start again at merge) */
   uint64_t highest;
+  uint64_t reportable;     /* the HIGHESTMODSEQ to tell the client whose view was merged last:
+                              below every change that view has not seen (RFC 7162 3.2) */
   uint64_t floor;
   uint64_t lower_bound;    /* the least the next HIGHESTMODSEQ may be */
   const char *restarted;   /* set when the table started again: "new", "missing",
@@ -76,7 +78,7 @@ typedef struct modseq {
   struct timespec mtime;
 } modseq;
 
-#define MODSEQ_ZERO { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, { 0, 0 } }
+#define MODSEQ_ZERO { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, { 0, 0 } }
 
 void modseq_free(modseq *ms);
 
@@ -100,7 +102,8 @@ int modseq_format(const modseq *ms, sa *out);
 int modseq_merge(modseq *ms, const ms_view *v, size_t nv, uint32_t validity, uint32_t view_next,
                  uint64_t now);
 
-/* The mod-sequence of a message (HIGHESTMODSEQ when the table lacks it). */
+/* The mod-sequence of a message, 0 when the table lacks it (expunged, or
+ * newer than the table). */
 uint64_t modseq_of(const modseq *ms, uint32_t uid);
 
 /* The UIDs of set (resolved, sorted ranges) that vanished after since, as a

@@ -42,7 +42,7 @@ TEST(parse_format_round_trip)
   CHECK(ms.n == 2 && ms.e[1].uid == 4 && ms.e[1].state == 0x1f && ms.e[1].modseq == 120);
   CHECK(ms.ng == 2 && ms.g[0].lo == 2 && ms.g[0].hi == 3);
   CHECK(modseq_of(&ms, 1) == 101);
-  CHECK(modseq_of(&ms, 3) == 120);   /* not a message: the highest */
+  CHECK(modseq_of(&ms, 3) == 0);   /* not a message */
   CHECK(modseq_format(&ms, &out) && sa_0(&out));
   CHECK_STR(out.s, text);
   sa_free(&out);
@@ -124,8 +124,14 @@ TEST(merge_stale_and_newer_views)
   CHECK(modseq_merge(&ms, first, 3, 9, 4, 0) == 1);
   CHECK(modseq_merge(&ms, now, 3, 9, 6, 0) == 1);
   h = ms.highest;
+  CHECK(ms.reportable == h);
   CHECK(modseq_merge(&ms, old, 3, 9, 4, 0) == 0);     /* 2 stays expunged, 5 stays */
   CHECK(ms.highest == h && ms.n == 3 && ms.e[2].uid == 5);
+  /* that view has not seen the expunge of 2 nor the arrival of 5 (both at
+   * h): its client may be told no more than h - 1 */
+  CHECK(ms.reportable == h - 1);
+  CHECK(modseq_merge(&ms, now, 3, 9, 6, 0) == 0);
+  CHECK(ms.reportable == h);
   modseq_free(&ms);
 }
 

@@ -332,6 +332,33 @@ class Condstore(unittest.TestCase):
         q.close()
         plain.close()
 
+    def test_highestmodseq_never_ahead_of_what_the_client_saw(self):
+        """RFC 7162 3.2: a session that has not yet reported another session's
+        expunge must not hand out a HIGHESTMODSEQ that covers it; a client
+        that reconnects with that value still learns of the expunge."""
+        self.deliver(3)
+        a, b = self.session(), self.session()
+        a.ok("ENABLE QRESYNC")
+        sel = a.ok("SELECT INBOX")
+        validity = int(re.search(r"UIDVALIDITY (\d+)", " ".join(sel)).group(1))
+        b.ok("ENABLE CONDSTORE")
+        b.ok("SELECT INBOX")
+        b.ok("UID STORE 2 +FLAGS.SILENT (\\Deleted)")
+        tagged, _ = b.cmd("EXPUNGE")
+        gone_at = int(re.match(r"OK \[HIGHESTMODSEQ (\d+)\]", tagged).group(1))
+        # a has not looked (no NOOP): UID EXPUNGE of nothing reports no VANISHED
+        tagged, lines = a.cmd("UID EXPUNGE 3")
+        self.assertEqual(lines, [])
+        told = int(re.match(r"OK \[HIGHESTMODSEQ (\d+)\]", tagged).group(1))
+        self.assertLess(told, gone_at)
+        a.p.kill()   # the connection is lost before a NOOP
+        c = self.session()
+        c.ok("ENABLE QRESYNC")
+        lines = c.ok("SELECT INBOX (QRESYNC (%d %d))" % (validity, told))
+        self.assertEqual(vanished(lines, earlier=True), {2})
+        c.close()
+        b.close()
+
     def test_idle_reports_vanished_and_modseq(self):
         self.deliver(3)
         q, other = self.session(), self.session()
