@@ -133,6 +133,16 @@ static void out_highest(mbox *mb)
   out_printf("* OK [HIGHESTMODSEQ %llu] Highest\r\n", (unsigned long long)ms.reportable);
 }
 
+/* After MODSEQ values above what the session may tell (its own changes,
+ * with another session's expunge not reported yet): the lower HIGHESTMODSEQ,
+ * so that the client does not take the MODSEQ values for it (RFC 7162 3.2,
+ * the example of section 6). */
+static void tell_if_behind(void)
+{
+  if (ms_ok && ms.reportable < ms.highest)
+    out_printf("* OK [HIGHESTMODSEQ %llu] Highest\r\n", (unsigned long long)ms.reportable);
+}
+
 /* ---- ENABLE -------------------------------------------------------------- */
 
 int cs_enable_command(imap_parser *p, mbox *mb)
@@ -414,6 +424,7 @@ void cs_done(mbox *mb)
   if (announce) out_highest(mb);
   else report_changes(mb, 0xffffffffU);
   announce = 0;
+  tell_if_behind();
 }
 
 /* ---- STORE ------------------------------------------------------------- */
@@ -480,6 +491,7 @@ int cs_store_end(mbox *mb, cs_store *st, const char *tag, size_t tl, int failed)
     st->lockfd = -1;
     if (announce) out_highest(mb);
     announce = 0;
+    tell_if_behind();
   }
   modified_flush(st);
   if (st->modified.len) {

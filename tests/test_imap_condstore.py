@@ -346,7 +346,12 @@ class Condstore(unittest.TestCase):
         b.ok("UID STORE 2 +FLAGS.SILENT (\\Deleted)")
         tagged, _ = b.cmd("EXPUNGE")
         gone_at = int(re.match(r"OK \[HIGHESTMODSEQ (\d+)\]", tagged).group(1))
-        # a has not looked (no NOOP): UID EXPUNGE of nothing reports no VANISHED
+        # a has not looked (no NOOP): its STORE shows a MODSEQ above the
+        # expunge, and a lower HIGHESTMODSEQ with it
+        lines = a.ok("UID STORE 1 +FLAGS (\\Seen)")
+        self.assertGreater(fetches(lines)[1][1], gone_at)
+        self.assertLess(highest(lines), gone_at)
+        # UID EXPUNGE of nothing reports no VANISHED
         tagged, lines = a.cmd("UID EXPUNGE 3")
         self.assertEqual(lines, [])
         told = int(re.match(r"OK \[HIGHESTMODSEQ (\d+)\]", tagged).group(1))
