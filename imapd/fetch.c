@@ -15,6 +15,7 @@
 #include "header.h"
 #include "imapd.h"
 #include "mime.h"
+#include "search.h"
 
 #define FETCH_ATTS_MAX 64
 #define FETCH_PARTS_MAX 512     /* MIME parts of one message looked at */
@@ -678,7 +679,7 @@ int fetch_command(mbox *mb, imap_parser *p, int uid)
   size_t n, i;
   int failed = 0;
   if (!imap_seqset_parse(p, &set) || !imap_sp(p) || !parse_atts(p, atts, &n) || !imap_eol(p)) return 0;
-  if (set.searchres) { p->err = "$ is not supported"; return 0; }
+  if (set.searchres && !searchres_fill(mb, &set, uid, &p->err)) return 0;
   if (!uid) {
     for (i = 0; i < set.n; i++)
       if ((set.r[i].lo && set.r[i].lo > mb->n) || (set.r[i].hi && set.r[i].hi > mb->n)) {

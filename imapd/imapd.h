@@ -32,10 +32,10 @@ int fetch_command(mbox *mb, imap_parser *p, int uid);
 /* Message i as the client sees it (CRLF), and the length of its header
  * (blank line included).  Valid until the next call.  1 ok, 0 with errno. */
 int fetch_load(mbox *mb, size_t i, const char **buf, size_t *len, size_t *hdrlen);
-/* SEARCH and UID SEARCH: p is after "SEARCH SP".  Writes "* SEARCH ...";
- * returns 1, 0 with p->err for BAD, -1 for NO (a message unreadable),
- * -2 for NO with p->err (an unknown charset). */
-int search_command(mbox *mb, imap_parser *p, int uid);
+/* SEARCH and UID SEARCH: p is after "SEARCH SP".  Writes "* SEARCH ..."
+ * or "* ESEARCH (TAG tag) ..."; returns 1, 0 with p->err for BAD, -1 for NO
+ * (a message unreadable), -2 for NO with p->err (an unknown charset). */
+int search_command(mbox *mb, imap_parser *p, int uid, const char *tag, size_t taglen);
 /* The flags of message i as an IMAP list "(\Seen ...)". */
 void out_flags(const mbox *mb, size_t i);
 

@@ -23,6 +23,8 @@
 #include "log.h"
 #include "atomic.h"
 #include "maildir.h"
+#include "search.h"
+#include "sort.h"
 
 #define LIST_WILDCARDS_MAX 16
 #define OUT_TIMEOUT_S 300   /* a client that reads nothing for this long is gone */
@@ -181,6 +183,7 @@ static void do_select(const char *tag, size_t tl, imap_parser *p, int readonly)
     tagged(tag, tl, "BAD %s", p->err ? p->err : "syntax error");
     goto done;
   }
+  searchres_reset();
   if (S->selected) {
     mbox_close(&S->mb);
     cs_unselect();
@@ -534,6 +537,7 @@ static void do_store(const char *tag, size_t tl, imap_parser *p, int uid)
   if (!imap_seqset_parse(p, &set) || !imap_sp(p)) goto bad;
   if (imap_peek(p) == '(' && !cs_store_parse(p, &cst)) goto bad;
   if (!imap_atom(p, &item) || !imap_sp(p)) goto bad;
+  if (set.searchres && !searchres_fill(&S->mb, &set, uid, &p->err)) goto bad;
   mode = item.s[0] == '+' ? 1 : item.s[0] == '-' ? -1 : 0;
   if (mode) { item.s++; item.len--; }
   silent = item.len > 7 && imap_is((imap_span){ item.s + item.len - 7, 7 }, ".SILENT");
@@ -667,7 +671,8 @@ static void do_copy(const char *tag, size_t tl, imap_parser *p, int uid, int mov
   size_t *idx = 0, k = 0, i;
   uint32_t validity = 0;
   struct stat st;
-  if (!imap_seqset_parse(p, &set) || !imap_sp(p) || !imap_astring(p, &name) || !imap_eol(p)) {
+  if (!imap_seqset_parse(p, &set) || !imap_sp(p) || !imap_astring(p, &name) || !imap_eol(p) ||
+      (set.searchres && !searchres_fill(&S->mb, &set, uid, &p->err))) {
     tagged(tag, tl, "BAD %s", p->err);
     goto done;
   }
@@ -899,6 +904,7 @@ int session_run(session *s)
     } else if (imap_is(verb, "STATUS") && !uid && imap_sp(&p)) {
       do_status(tag.s, tag.len, &p);
     } else if (!s->selected && (imap_is(verb, "FETCH") || imap_is(verb, "STORE") || imap_is(verb, "EXPUNGE") || imap_is(verb, "COPY") || imap_is(verb, "SEARCH") || imap_is(verb, "MOVE") ||
+                                imap_is(verb, "SORT") || imap_is(verb, "THREAD") ||
                                 imap_is(verb, "CLOSE") || imap_is(verb, "UNSELECT"))) {
       tagged(tag.s, tag.len, "BAD select a mailbox first");
     } else if (imap_is(verb, "FETCH") && imap_sp(&p)) {
@@ -910,12 +916,19 @@ int session_run(session *s)
     } else if ((imap_is(verb, "COPY") || imap_is(verb, "MOVE")) && imap_sp(&p)) {
       do_copy(tag.s, tag.len, &p, uid, imap_is(verb, "MOVE"));
     } else if (imap_is(verb, "SEARCH") && imap_sp(&p)) {
-      int sr = search_command(&s->mb, &p, uid);
+      int sr = search_command(&s->mb, &p, uid, tag.s, tag.len);
       cs_done(&s->mb);
       if (sr == 0) tagged(tag.s, tag.len, "BAD %s", p.err);
       else if (sr == -2) tagged(tag.s, tag.len, "NO %s", p.err);
       else if (sr < 0) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages could not be read");
       else tagged(tag.s, tag.len, "OK SEARCH completed");
+    } else if ((imap_is(verb, "SORT") || imap_is(verb, "THREAD")) && imap_sp(&p)) {
+      int sort = imap_is(verb, "SORT");
+      int sr = sort ? sort_command(&s->mb, &p, uid, tag.s, tag.len) : thread_command(&s->mb, &p, uid);
+      if (sr == 0) tagged(tag.s, tag.len, "BAD %s", p.err ? p.err : "syntax error");
+      else if (sr == -2) tagged(tag.s, tag.len, "NO %s", p.err);
+      else if (sr < 0) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages could not be read");
+      else tagged(tag.s, tag.len, "OK %s completed", sort ? "SORT" : "THREAD");
     } else if (imap_is(verb, "STORE") && imap_sp(&p)) {
       do_store(tag.s, tag.len, &p, uid);
     } else if (imap_is(verb, "EXPUNGE") && !uid) {
@@ -939,6 +952,7 @@ int session_run(session *s)
       mbox_close(&s->mb);
       cs_unselect();
       s->selected = 0;
+      searchres_reset();
       tagged(tag.s, tag.len, "OK %s completed", imap_is(verb, "CLOSE") ? "CLOSE" : "UNSELECT");
     } else if (imap_is(verb, "LOGIN") || imap_is(verb, "AUTHENTICATE")) {
       tagged(tag.s, tag.len, "BAD already logged in");

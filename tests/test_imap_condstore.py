@@ -180,6 +180,10 @@ class Condstore(unittest.TestCase):
         self.assertEqual(s.ok("UID SEARCH MODSEQ %d" % (h1 + 1)), ["* SEARCH 3 (MODSEQ %d)" % h2])
         self.assertEqual(s.ok('SEARCH MODSEQ "/flags/\\\\seen" all %d' % h1), ["* SEARCH 2 3 (MODSEQ %d)" % h2])
         self.assertEqual(s.ok("SEARCH MODSEQ %d" % (h2 + 1)), ["* SEARCH"])
+        # ESEARCH (RFC 4731) carries it as MODSEQ n
+        lines = s.ok("UID SEARCH RETURN (ALL COUNT) MODSEQ %d" % h1)
+        self.assertEqual(len(lines), 1)
+        self.assertRegex(lines[0], r'^\* ESEARCH \(TAG "t\d+"\) UID ALL 2:3 COUNT 2 MODSEQ %d$' % h2)
         # a FETCH that sets \Seen: its response has UID and MODSEQ, and the
         # new mod-sequence follows before the tagged OK
         lines = s.ok("FETCH 1 (BODY[TEXT])")
