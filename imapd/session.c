@@ -925,6 +925,7 @@ int session_run(session *s)
     } else if ((imap_is(verb, "SORT") || imap_is(verb, "THREAD")) && imap_sp(&p)) {
       int sort = imap_is(verb, "SORT");
       int sr = sort ? sort_command(&s->mb, &p, uid, tag.s, tag.len) : thread_command(&s->mb, &p, uid);
+      cs_done(&s->mb);
       if (sr == 0) tagged(tag.s, tag.len, "BAD %s", p.err ? p.err : "syntax error");
       else if (sr == -2) tagged(tag.s, tag.len, "NO %s", p.err);
       else if (sr < 0) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages could not be read");
