@@ -147,6 +147,12 @@ class Condstore(unittest.TestCase):
         f = fetches(s.ok("UID FETCH 1:* (FLAGS MODSEQ)"))
         self.assertEqual(sorted(f), [1, 2, 3])
         self.assertTrue(all(0 < ms <= h for _, ms in f.values()))
+        # EXAMINE too; a read-only STORE changes nothing
+        tagged, ex = s.cmd("EXAMINE INBOX")
+        self.assertTrue(tagged.startswith("OK [READ-ONLY]"))
+        self.assertEqual(highest(ex), h)
+        self.assertTrue(s.cmd("STORE 1 (UNCHANGEDSINCE %d) +FLAGS (\\Seen)" % h)[0].startswith("NO [READ-ONLY]"))
+        self.assertEqual(highest(s.ok("EXAMINE INBOX")), h)
         s.close()
 
     def test_select_condstore_and_store(self):
