@@ -1,7 +1,8 @@
 /* libFuzzer target: FOLDER/yubin-imap.modseq as read from disk.  A file
  * that parses formats back to the same bytes; one that does not leaves an
  * empty table; merging any view into either keeps HIGHESTMODSEQ from going
- * down and the VANISHED set well formed. */
+ * down, what a client may be told at or below it, and the VANISHED set well
+ * formed. */
 #include <stdint.h>
 #include <string.h>
 
@@ -17,7 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (modseq_parse(&ms, (const char *)data, size)) {
     if (!modseq_format(&ms, &out) || out.len != size || memcmp(out.s, data, size)) __builtin_trap();
     before = ms.highest;
-    if (modseq_merge(&ms, v, 4, ms.uidvalidity, 13, 0) >= 0 && ms.highest < before) __builtin_trap();
+    if (modseq_merge(&ms, v, 4, ms.uidvalidity, 13, 0) >= 0 &&
+        (ms.highest < before || ms.reportable > ms.highest))
+      __builtin_trap();
   } else {
     if (ms.uidvalidity || ms.n || ms.ng) __builtin_trap();
     before = ms.lower_bound;
