@@ -294,6 +294,26 @@ void cs_status_out(mbox *mb)
   cs_on = 1;   /* an enabling command (no mailbox is concerned: nothing to announce) */
 }
 
+uint64_t cs_highest_of(const char *dir)
+{
+  mbox mb;
+  uint64_t h;
+  if (ms_ok && !strcmp(ms_dir, dir)) {
+    cs_on = 1;
+    return ms.reportable;
+  }
+  if (!mbox_open(&mb, dir, 1)) return 0;
+  {
+    modseq t = MODSEQ_ZERO;
+    sync_with(&t, &mb, -1);
+    h = t.reportable ? t.reportable : 1;
+    modseq_free(&t);
+  }
+  mbox_close(&mb);
+  cs_on = 1;
+  return h;
+}
+
 /* ---- FETCH ------------------------------------------------------------- */
 
 /* The start of the modifier list "(CHANGEDSINCE ...)" at the end of a

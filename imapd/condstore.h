@@ -41,6 +41,10 @@ void cs_unselect(void);
 /* STATUS item HIGHESTMODSEQ: 1 if item is it; cs_status_out writes its value. */
 int cs_status_item(imap_span item);
 void cs_status_out(mbox *mb);
+/* HIGHESTMODSEQ of the folder dir for STATUS (or LIST-STATUS), 0 if it
+ * cannot be opened: the selected folder's as this session may tell it,
+ * another's from its file brought up to date.  A CONDSTORE enabling use. */
+uint64_t cs_highest_of(const char *dir);
 
 /* FETCH: cs_fetch_prepare takes the modifiers "(CHANGEDSINCE n [VANISHED])"
  * off the end of the command (p->n shortened) and writes VANISHED
