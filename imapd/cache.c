@@ -16,6 +16,7 @@
 #define CACHE_WINDOW ((size_t)512 << 10)   /* bytes read at once; > CACHE_RECORD_MAX */
 #define CACHE_RECORD_MIN (4 + 4 + 8 + 8 + 8 + 2 + 1 + CACHE_FIELDS * 2 + 4 + 4 + 8)
 #define CACHE_STALE_MIN 1000                /* stale records before a rewrite pays */
+#define CACHE_LEARNED_MIN 1000              /* new offsets worth saving the listing again */
 
 const char *const cache_field_names[CACHE_FIELDS] = {
   "date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc", "in-reply-to", "message-id",
@@ -98,7 +99,47 @@ fail:
   return 0;
 }
 
-/* verify 0: the structure only (the index, which cache_get checks again) */
+/* Is s one parenthesised IMAP list as out_structure() writes it: lists,
+ * atoms, numbers, NIL, quoted strings and literals, single spaces?  The
+ * cached answers are sent as they are, so they must not be able to break
+ * the protocol's framing even if the file was forged. */
+int cache_struct_ok(const char *s, size_t n)
+{
+  size_t i = 0, depth = 0;
+  if (!n || s[0] != '(') return 0;
+  while (i < n) {
+    char c = s[i];
+    if (c == '(') { if (++depth > 64) return 0; i++; continue; }
+    if (c == ')') { if (!depth--) return 0; i++; if (!depth) return i == n; continue; }
+    if (c == ' ') { if (i + 1 >= n || s[i + 1] == ' ' || s[i + 1] == ')') return 0; i++; continue; }
+    if (c == '"') {
+      for (i++; i < n && s[i] != '"'; i++) {
+        if (s[i] == '\\') i++;
+        else if (s[i] == '\r' || s[i] == '\n' || s[i] == 0) return 0;
+      }
+      if (i >= n) return 0;
+      i++;
+      continue;
+    }
+    if (c == '{') {
+      size_t len = 0, d = 0;
+      for (i++; i < n && s[i] >= '0' && s[i] <= '9' && d < 6; i++, d++) len = len * 10 + (size_t)(s[i] - '0');
+      if (!d || i + 3 > n || s[i] != '}' || s[i + 1] != '\r' || s[i + 2] != '\n' || n - (i + 3) < len) return 0;
+      i += 3 + len;
+      continue;
+    }
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.') {
+      while (i < n && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+                       (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))
+        i++;
+      continue;
+    }
+    return 0;
+  }
+  return 0;
+}
+
+/* verify 0: the structure only (a record whose checksum was checked before) */
 static long decode(const char *buf, size_t n, cache_entry *e, int verify)
 {
   size_t len, p = 4, end, k, l;
@@ -161,6 +202,7 @@ typedef struct cache {
   uint64_t file_ino;    /* of the file fd is */
   uint64_t scanned;     /* bytes indexed */
   size_t live, stale;   /* records matching a message, and not */
+  size_t learned;       /* offsets found or made since the listing was saved */
   int rewrite;          /* a bad record or too many stale: rewrite at the next index */
   char *win;            /* CACHE_WINDOW bytes of the file from woff */
   uint64_t woff;
@@ -177,7 +219,7 @@ static int cache_path(const mbox *mb, char *out, size_t n, const char *suffix)
 static void drop_offsets(mbox *mb)
 {
   size_t i;
-  for (i = 0; i < mb->n; i++) mb->m[i].cache_off = 0;
+  for (i = 0; i < mb->n; i++) mb->m[i].cache_off = mb->m[i].cache_ok = 0;
 }
 
 static int open_file(mbox *mb, cache *c)
@@ -191,7 +233,7 @@ static int open_file(mbox *mb, cache *c)
   c->live = c->stale = 0;
   if (!cache_path(mb, path, sizeof path, "")) return 0;
   c->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (c->fd < 0 && errno == ENOENT) {
+  if (c->fd < 0 && (errno == ENOENT || errno == ELOOP)) {   /* none, or a symbolic link: a new file */
     cache_header(h, mb->uidvalidity);
     if (!atomic_write(path, h, sizeof h, 0600, (uid_t)-1, (gid_t)-1)) return 0;
     c->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -280,7 +322,10 @@ static int rewrite(mbox *mb, cache *c)
   if (close(fd) < 0) { fd = -1; goto done; }
   fd = -1;
   if (rename(tmp, path) < 0) goto done;
-  for (i = 0; i < mb->n; i++) mb->m[i].cache_off = noff[i];
+  for (i = 0; i < mb->n; i++) {
+    mb->m[i].cache_off = noff[i];
+    mb->m[i].cache_ok = noff[i] ? CACHE_OK_SUM : 0;
+  }
   if (!open_file(mb, c)) goto done;
   c->scanned = total;
   c->live = live;
@@ -311,8 +356,14 @@ void cache_index(mbox *mb)
     c->rec.cap = CACHE_RECORD_MAX;
     if (!(c->win = malloc(CACHE_WINDOW))) { free(c); return; }
     mb->cache = c;
-    drop_offsets(mb);
     if (!open_file(mb, c)) { give_up(mb, c); return; }
+    if (fstat(c->fd, &st) == 0 && mb->list_cache_ino == (uint64_t)st.st_ino &&
+        mb->list_cache_scanned >= CACHE_HEADER_LEN && mb->list_cache_scanned <= (uint64_t)st.st_size) {
+      /* the saved listing's offsets are into this file: read only what came after */
+      c->scanned = mb->list_cache_scanned;
+    } else {
+      drop_offsets(mb);
+    }
   } else if (c->fd < 0) {
     return;   /* given up for this session */
   } else if (!cache_path(mb, path, sizeof path, "") || stat(path, &st) < 0 ||
@@ -327,13 +378,14 @@ void cache_index(mbox *mb)
     const char *raw;
     size_t rawlen;
     long i;
-    if (!read_at(c, c->scanned, &e, &raw, &rawlen, 0)) { c->rewrite = 1; break; }
+    if (!read_at(c, c->scanned, &e, &raw, &rawlen, 1)) { c->rewrite = 1; break; }
     i = mbox_find_uid(mb, e.uid);
     if (i >= 0 && matches(mb, (size_t)i, &e)) {
       if (mb->m[i].cache_off != c->scanned) {
-        if (mb->m[i].cache_off) c->stale++; else c->live++;
+        if (mb->m[i].cache_off) c->stale++; else { c->live++; c->learned++; }
         mb->m[i].cache_off = (uint32_t)c->scanned;
       }
+      mb->m[i].cache_ok |= CACHE_OK_SUM;
     } else {
       c->stale++;
     }
@@ -342,8 +394,26 @@ void cache_index(mbox *mb)
   if (c->stale >= CACHE_STALE_MIN && c->stale > c->live) c->rewrite = 1;
   if (c->rewrite) {
     c->rewrite = 0;
-    if (!rewrite(mb, c)) give_up(mb, c);
+    if (!rewrite(mb, c)) { give_up(mb, c); return; }
+    c->learned = mb->n;
   }
+  /* many offsets the saved listing lacks: the next session need not scan */
+  if (c->learned >= CACHE_LEARNED_MIN) {
+    (void)mbox_save_listing(mb, c->file_ino, c->scanned);
+    c->learned = 0;
+  }
+}
+
+int cache_get_answers(mbox *mb, size_t i, cache_entry *e)
+{
+  if (!cache_get(mb, i, e)) return 0;
+  if (mb->m[i].cache_ok & CACHE_OK_LISTS) return 1;
+  if (!cache_struct_ok(e->bs, e->bslen) || !cache_struct_ok(e->body, e->bodylen)) {
+    mb->m[i].cache_off = mb->m[i].cache_ok = 0;
+    return 0;
+  }
+  mb->m[i].cache_ok |= CACHE_OK_LISTS;
+  return 1;
 }
 
 int cache_get(mbox *mb, size_t i, cache_entry *e)
@@ -353,8 +423,13 @@ int cache_get(mbox *mb, size_t i, cache_entry *e)
   size_t rawlen;
   if (!c) { cache_index(mb); c = mb->cache; }
   if (!c || c->fd < 0 || !mb->m[i].cache_off) return 0;
-  if (read_at(c, mb->m[i].cache_off, e, &raw, &rawlen, 1) && matches(mb, i, e)) return 1;
-  mb->m[i].cache_off = 0;
+  /* each record's checksum is checked once a session (records are only
+   * appended, never changed in place) */
+  if (read_at(c, mb->m[i].cache_off, e, &raw, &rawlen, !(mb->m[i].cache_ok & CACHE_OK_SUM)) && matches(mb, i, e)) {
+    mb->m[i].cache_ok |= CACHE_OK_SUM;
+    return 1;
+  }
+  mb->m[i].cache_off = mb->m[i].cache_ok = 0;
   c->stale++;
   return 0;
 }
@@ -379,6 +454,8 @@ void cache_put(mbox *mb, size_t i, cache_entry *e)
   /* with O_APPEND the offset is just past our record, whoever else appends */
   if ((end = lseek(c->fd, 0, SEEK_CUR)) < 0) return;
   mb->m[i].cache_off = (uint32_t)((uint64_t)end - c->rec.len);
+  mb->m[i].cache_ok = CACHE_OK_SUM;
+  c->learned++;
 }
 
 void cache_close(mbox *mb)

@@ -36,6 +36,8 @@
 #define CACHE_RECORD_MAX (32 + 2 + CACHE_KEY_MAX + CACHE_FIELDS * (2 + CACHE_FIELD_MAX) + \
                           2 * (4 + CACHE_STRUCT_MAX) + 8)
 #define CACHE_FILE_MAX ((uint64_t)1 << 30)   /* larger: not appended to; rebuilt */
+#define CACHE_OK_SUM 1     /* mbox_msg.cache_ok: the record's checksum was checked */
+#define CACHE_OK_LISTS 2   /* and its BODYSTRUCTURE and BODY are well-formed */
 
 /* Date Subject From Sender Reply-To To Cc Bcc In-Reply-To Message-ID References */
 extern const char *const cache_field_names[CACHE_FIELDS];
@@ -65,6 +67,8 @@ int cache_encode(const cache_entry *e, sa *out);
 /* The record at buf[0..n): its length with *e pointing into buf; 0 when
  * the record goes on past n (up to CACHE_RECORD_MAX); -1 not a record. */
 long cache_decode(const char *buf, size_t n, cache_entry *e);
+/* 1 if s[0..n) is one IMAP parenthesised list (what BODYSTRUCTURE sends). */
+int cache_struct_ok(const char *s, size_t n);
 /* The part of a file name that names the message: up to ":". */
 size_t cache_key_len(const char *name);
 
@@ -75,6 +79,9 @@ size_t cache_key_len(const char *name);
 void cache_index(mbox *mb);
 /* Message i's entry, valid until the next cache call.  1 found, 0 not. */
 int cache_get(mbox *mb, size_t i, cache_entry *e);
+/* The same, for sending its BODYSTRUCTURE or BODY: those must be
+ * well-formed lists (cache_struct_ok), checked once a session. */
+int cache_get_answers(mbox *mb, size_t i, cache_entry *e);
 /* Records message i's entry (e's uid, ino and key are taken from mb). */
 void cache_put(mbox *mb, size_t i, cache_entry *e);
 /* Frees mb->cache (mbox_close calls it). */

@@ -1,6 +1,7 @@
 /* libFuzzer target: the cache record reader (cache.h) on hostile bytes.
  * Half the inputs get a correct checksum so the parser behind it is
- * reached; a record read must lie inside the input and within the limits. */
+ * reached; a record read must lie inside the input and within the
+ * limits; the check of its answers (cache_struct_ok) runs on them too. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       if (e.field[k] && e.flen[k] > CACHE_FIELD_MAX) __builtin_trap();
       if (e.field[k]) inside(e.field[k], e.flen[k], buf + pos, (size_t)r);
     }
+    (void)cache_struct_ok(e.bs, e.bslen);
+    (void)cache_struct_ok(e.body, e.bodylen);
     inside(e.bs, e.bslen, buf + pos, (size_t)r);
     inside(e.body, e.bodylen, buf + pos, (size_t)r);
     pos += (size_t)r;

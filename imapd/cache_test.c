@@ -1,7 +1,12 @@
 /* The cache record format (cache.h): what is written reads back the same;
  * anything damaged, truncated or over a limit is refused, never trusted. */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cache.h"
 #include "test.h"
@@ -115,10 +120,153 @@ TEST(header)
   CHECK(!cache_header_ok(h, sizeof h, 1700000000u));
 }
 
+TEST(struct_framing)
+{
+#define OK_(x) CHECK(cache_struct_ok(x, sizeof x - 1))
+#define BAD(x) CHECK(!cache_struct_ok(x, sizeof x - 1))
+  OK_("(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1 NIL NIL NIL NIL)");
+  OK_("((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 2 1)(\"A\" \"B\" NIL NIL NIL \"BASE64\" 4) \"MIXED\")");
+  OK_("(\"a \\\" b\" {5}\r\n)\r\n( NIL)");
+  BAD("");
+  BAD("NIL");
+  BAD("(NIL");
+  BAD("(NIL))");
+  BAD("(NIL) ");
+  BAD("(NIL)(NIL)");
+  BAD("(NIL  NIL)");
+  BAD("(\"a\r\nb\")");
+  BAD("(\"unterminated)");
+  BAD("({9}\r\nshort)");
+  BAD("({5}\n12345)");
+  BAD("(NIL\r\n* OK forged)");
+#undef OK_
+#undef BAD
+}
+
 TEST(key)
 {
   CHECK(cache_key_len("123.M1.h,U=5.9:2,S") == strlen("123.M1.h,U=5.9"));
   CHECK(cache_key_len("123.M1.h") == 8);
+}
+
+/* The file of a folder: entries put by one session are found by the
+ * next; records of removed messages are dropped when they are most of the
+ * file; garbage appended makes the file rewritten with what was good. */
+static char dir[256];
+
+static long long file_size(const char *name)
+{
+  char p[512];
+  struct stat st;
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  return stat(p, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+static void age_dirs(void)
+{
+  char p[512];
+  struct timespec ts[2];
+  clock_gettime(CLOCK_REALTIME, &ts[0]);
+  ts[0].tv_sec -= 60;
+  ts[1] = ts[0];
+  snprintf(p, sizeof p, "%s/cur", dir); utimensat(AT_FDCWD, p, ts, 0);
+  snprintf(p, sizeof p, "%s/new", dir); utimensat(AT_FDCWD, p, ts, 0);
+}
+
+static size_t found(mbox *mb)
+{
+  size_t i, n = 0;
+  cache_entry e;
+  cache_index(mb);
+  for (i = 0; i < mb->n; i++)
+    if (cache_get(mb, i, &e) && e.uid == mb->m[i].uid && e.size == 1000 + mb->m[i].uid) n++;
+  return n;
+}
+
+TEST(folder_file)
+{
+  char p[512];
+  mbox mb;
+  cache_entry e;
+  size_t i;
+  long long full;
+  FILE *f;
+  snprintf(dir, sizeof dir, "/tmp/yubin-cache-test.%ld", (long)getpid());
+  mkdir(dir, 0700);
+  snprintf(p, sizeof p, "%s/cur", dir); mkdir(p, 0700);
+  snprintf(p, sizeof p, "%s/new", dir); mkdir(p, 0700);
+  snprintf(p, sizeof p, "%s/tmp", dir); mkdir(p, 0700);
+  for (i = 0; i < 1100; i++) {
+    snprintf(p, sizeof p, "%s/new/%zu.C%zu.h", dir, 3000 + i, i);
+    if ((f = fopen(p, "w"))) { fputs("Subject: x\n\nbody\n", f); fclose(f); }
+  }
+  CHECK(mbox_open(&mb, dir, 0) && mb.n == 1100);
+  for (i = 0; i < mb.n; i++) {
+    memset(&e, 0, sizeof e);
+    e.size = 1000 + mb.m[i].uid;
+    e.field[1] = "x";
+    e.flen[1] = 1;
+    e.bs = e.body = "(NIL)";
+    e.bslen = e.bodylen = 5;
+    cache_put(&mb, i, &e);
+  }
+  CHECK(found(&mb) == 1100);
+  mbox_close(&mb);
+  full = file_size(CACHE_FILE);
+  CHECK(full > 1100 * 50);
+
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(found(&mb) == 1100);            /* the next session finds them all */
+  mbox_close(&mb);
+
+  /* cur/ unchanged for a while: the saved listing carries the offsets */
+  age_dirs();
+  CHECK(mbox_open(&mb, dir, 0));        /* lists cur/, saves the listing */
+  CHECK(found(&mb) == 1100);            /* scans the cache: saved again, with offsets */
+  mbox_close(&mb);
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(mb.m[0].cache_off != 0 && mb.m[1099].cache_off != 0);   /* no scan needed */
+  CHECK(found(&mb) == 1100);
+  mbox_close(&mb);
+  /* the cache file replaced: the listing's offsets are not used */
+  snprintf(p, sizeof p, "%s/%s", dir, CACHE_FILE);
+  {
+    char *good = 0;
+    long len = 0;
+    if ((f = fopen(p, "rb"))) {
+      fseek(f, 0, SEEK_END);
+      len = ftell(f);
+      rewind(f);
+      if (len > 0 && (good = malloc((size_t)len)) && fread(good, 1, (size_t)len, f) != (size_t)len) len = 0;
+      fclose(f);
+    }
+    CHECK(unlink(p) == 0);
+    if (good && (f = fopen(p, "wb"))) {   /* same bytes, another file: offsets still checked */
+      fwrite(good, 1, (size_t)len, f);
+      fclose(f);
+    }
+    free(good);
+  }
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(found(&mb) == 1100);
+  for (i = 0; i < 1050; i++) CHECK(mbox_path(&mb, i, p, sizeof p) && unlink(p) == 0);
+  mbox_close(&mb);
+  CHECK(mbox_open(&mb, dir, 0) && mb.n == 50);
+  CHECK(found(&mb) == 50);              /* mostly stale: rewritten with the 50 */
+  mbox_close(&mb);
+  CHECK(file_size(CACHE_FILE) > 0 && file_size(CACHE_FILE) < full / 10);
+
+  snprintf(p, sizeof p, "%s/%s", dir, CACHE_FILE);
+  if ((f = fopen(p, "a"))) { fputs("\x30\x01\x00\x00 garbage after the records", f); fclose(f); }
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(found(&mb) == 50);
+  mbox_close(&mb);
+  CHECK(mbox_open(&mb, dir, 0));
+  CHECK(found(&mb) == 50);
+  mbox_close(&mb);
+  CHECK(file_size(CACHE_FILE) < full / 10);
+  snprintf(p, sizeof p, "rm -rf '%s'", dir);
+  CHECK(system(p) == 0);
 }
 
 int main(void)
@@ -128,5 +276,7 @@ int main(void)
   RUN(limits);
   RUN(header);
   RUN(key);
+  RUN(struct_framing);
+  RUN(folder_file);
   return test_report();
 }

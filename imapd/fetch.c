@@ -592,14 +592,16 @@ static int fetch_one(mbox *mb, size_t i, const fatt *atts, size_t n, int uid)
   static sa tmp = { 0, 0, 0, IMAP_MESSAGE_MAX };
   size_t k;
   int need_file = 0, need_cache = 0, cached = 0, set_seen = 0, sent_flags = 0, sent_uid = 0, first = 1;
-  int only_flags = 1, want_flags = 0, want_uid = uid, want_modseq = 0;
+  int only_flags = 1, want_flags = 0, want_uid = uid, want_lists = 0, want_modseq = 0;
   cache_entry e;
   for (k = 0; k < n; k++) {
     switch (atts[k].kind) {
     case FA_FLAGS: want_flags = 1; break;
     case FA_UID: want_uid = 1; break;
     case FA_MODSEQ: want_modseq = 1; break;
-    case FA_SIZE: case FA_INTERNALDATE: case FA_ENVELOPE: case FA_BODYSTRUCTURE: case FA_BODY:
+    case FA_BODYSTRUCTURE: case FA_BODY:
+      want_lists = 1; need_cache = 1; only_flags = 0; break;
+    case FA_SIZE: case FA_INTERNALDATE: case FA_ENVELOPE:
       need_cache = 1; only_flags = 0; break;
     default: need_file = 1; only_flags = 0; break;
     }
@@ -608,7 +610,7 @@ static int fetch_one(mbox *mb, size_t i, const fatt *atts, size_t n, int uid)
       set_seen = 1;
   }
   if (only_flags && !cs_fetch_adds(want_modseq, want_flags)) { fetch_flags_only(mb, i, want_uid, want_flags); return 1; }
-  if (need_cache && !need_file) cached = cache_get(mb, i, &e);
+  if (need_cache && !need_file) cached = want_lists ? cache_get_answers(mb, i, &e) : cache_get(mb, i, &e);
   if ((need_file || (need_cache && !cached)) && !load(mb, i)) return 0;
   if (set_seen && !mb->readonly && !(mb->m[i].flags & MF_SEEN)) {
     if (!mbox_set_flags(mb, i, mb->m[i].flags | MF_SEEN)) return 0;

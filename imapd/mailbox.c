@@ -123,7 +123,7 @@ static int make_name(char *out, size_t n, const char *base, uint32_t validity, u
 }
 
 /* While a listing is built, each entry's name is an offset in the arena
- * (kept in cache_off), the UIDVALIDITY of its name is kept in own and
+ * (kept in cache_off), then the UIDVALIDITY of its name is kept there and
  * MF_FROM_NEW marks the files of new/; load() sets them right before it
  * returns. */
 #define MF_FROM_NEW 0x100u
@@ -242,7 +242,7 @@ static uint32_t common_validity(const mbox_msg *m, size_t n)
   size_t i, k = 0, run = 0, bestn = 0;
   if (!n || !(v = malloc(n * sizeof *v))) return 0;
   for (i = 0; i < n; i++)
-    if (!(m[i].flags & MF_FROM_NEW) && m[i].own) v[k++] = m[i].own;
+    if (!(m[i].flags & MF_FROM_NEW) && m[i].cache_off) v[k++] = m[i].cache_off;
   if (k) qsort(v, k, sizeof *v, cmp_u32);
   for (i = 0; i < k; i++) {
     run = (i && v[i] == v[i - 1]) ? run + 1 : 1;
@@ -267,11 +267,14 @@ static int dir_times(const char *dir, struct timespec *cur, struct timespec *new
  * The names in cur/ as they were at the times of cur/ and new/ it records,
  * written when a listing came a safe time after those times and new/ was
  * empty: while both times are unchanged it is what readdir would give.
+ * With each name the offset of its record in the folder's cache file, good
+ * while that file is the one it names (cache.c checks each record again).
  *   "yubin-imap-list\n" u32 version u32 count i64 cur s u32 ns i64 new s
- *   u32 ns (pad to 56) u64 sum; then count times u64 inode, name, NUL */
+ *   u32 ns u64 cache inode u64 cache bytes indexed u64 sum u64 0; then
+ *   count times u64 inode u32 cache offset, name, NUL */
 #define LIST_MAGIC "yubin-imap-list\n"
-#define LIST_VERSION 1
-#define LIST_HEADER 64
+#define LIST_VERSION 2
+#define LIST_HEADER 80
 #define LIST_MIN_MESSAGES 1000   /* smaller folders are listed as fast */
 #define LIST_NAME_MAX 255
 
@@ -290,7 +293,7 @@ static void putle(char *p, uint64_t v, size_t n)
 
 static uint64_t list_sum(const char *buf, size_t len)
 {
-  return cache_sum(buf, 56) ^ cache_sum(buf + LIST_HEADER, len - LIST_HEADER);
+  return cache_sum(buf, 64) ^ cache_sum(buf + LIST_HEADER, len - LIST_HEADER);
 }
 
 static void list_times(char *h, const mbox *mb)
@@ -299,12 +302,11 @@ static void list_times(char *h, const mbox *mb)
   putle(h + 32, (uint64_t)mb->cur_mt.tv_nsec, 4);
   putle(h + 36, (uint64_t)mb->new_mt.tv_sec, 8);
   putle(h + 44, (uint64_t)mb->new_mt.tv_nsec, 4);
-  memset(h + 48, 0, 8);
 }
 
 /* The saved listing into *l (its arena the file), when it is valid and its
  * times are those of cur/ and new/ now.  1, or 0 (list the folder). */
-static int read_listing(const mbox *mb, listing *l)
+static int read_listing(mbox *mb, listing *l)
 {
   char path[MBOX_PATH_MAX], h[LIST_HEADER];
   struct stat st;
@@ -322,27 +324,30 @@ static int read_listing(const mbox *mb, listing *l)
   memcpy(h, buf, LIST_HEADER);
   list_times(h, mb);
   count = (size_t)getle(buf + 20, 4);
-  if (memcmp(buf, LIST_MAGIC, 16) != 0 || getle(buf + 16, 4) != LIST_VERSION || memcmp(h + 24, buf + 24, 32) != 0 ||
-      count > MBOX_MESSAGES_MAX || getle(buf + 56, 8) != list_sum(buf, (size_t)st.st_size))
+  if (memcmp(buf, LIST_MAGIC, 16) != 0 || getle(buf + 16, 4) != LIST_VERSION || memcmp(h + 24, buf + 24, 24) != 0 ||
+      count > MBOX_MESSAGES_MAX || getle(buf + 64, 8) != list_sum(buf, (size_t)st.st_size))
     goto bad;
   if (count && !(l->m = malloc(count * sizeof *l->m))) goto bad;
   for (p = LIST_HEADER, k = 0; k < count; k++) {
     const char *nul;
     mbox_msg *x = &l->m[k];
     size_t left = (size_t)st.st_size - p;
-    if (left < 8 + 2) goto bad;
-    nul = memchr(buf + p + 8, 0, left - 8 < LIST_NAME_MAX + 1 ? left - 8 : LIST_NAME_MAX + 1);
-    if (!nul || nul == buf + p + 8 || buf[p + 8] == '.' || memchr(buf + p + 8, '/', (size_t)(nul - buf - p - 8)))
+    if (left < 12 + 2) goto bad;
+    nul = memchr(buf + p + 12, 0, left - 12 < LIST_NAME_MAX + 1 ? left - 12 : LIST_NAME_MAX + 1);
+    if (!nul || nul == buf + p + 12 || buf[p + 12] == '.' ||
+        memchr(buf + p + 12, '/', (size_t)(nul - buf - p - 12)))
       goto bad;
     memset(x, 0, sizeof *x);
     x->ino = getle(buf + p, 8);
-    x->cache_off = (uint32_t)(p + 8);
+    x->cache_off = (uint32_t)(p + 12);   /* the name, for now (see load) */
     p = (size_t)(nul - buf) + 1;
   }
   if (p != (size_t)st.st_size) goto bad;
   l->n = l->cap = count;
   l->arena = buf;
   l->alen = l->acap = (size_t)st.st_size;
+  mb->list_cache_ino = getle(buf + 48, 8);
+  mb->list_cache_scanned = getle(buf + 56, 8);
   return 1;
 bad:
   if (fd >= 0) close(fd);
@@ -352,8 +357,9 @@ bad:
   return 0;
 }
 
-/* Saves the listing of cur/ (the messages in l, all in cur/ now). */
-static void save_listing(const mbox *mb, const listing *l)
+/* Saves m (the messages of cur/, as listed at mb's times) with their cache
+ * offsets in the cache file cache_ino, indexed up to cache_scanned. */
+static void save_listing(const mbox *mb, const mbox_msg *m, size_t n, uint64_t cache_ino, uint64_t cache_scanned)
 {
   char path[MBOX_PATH_MAX], tmp[MBOX_PATH_MAX];
   sa out = SA_ZERO;
@@ -367,17 +373,19 @@ static void save_listing(const mbox *mb, const listing *l)
   memset(h, 0, sizeof h);
   memcpy(h, LIST_MAGIC, 16);
   putle(h + 16, LIST_VERSION, 4);
-  putle(h + 20, l->n, 4);
+  putle(h + 20, n, 4);
   list_times(h, mb);
-  if (!sa_ready(&out, l->alen + l->n * 9 + LIST_HEADER) || !sa_catb(&out, h, sizeof h)) goto done;
-  for (i = 0; i < l->n; i++) {
-    char ino[8];
-    putle(ino, l->m[i].ino, 8);
-    if (strlen(l->m[i].name) > LIST_NAME_MAX || !sa_catb(&out, ino, 8) ||
-        !sa_catb(&out, l->m[i].name, strlen(l->m[i].name) + 1))
-      goto done;
+  putle(h + 48, cache_ino, 8);
+  putle(h + 56, cache_scanned, 8);
+  if (!sa_ready(&out, n * 80 + LIST_HEADER) || !sa_catb(&out, h, sizeof h)) goto done;
+  for (i = 0; i < n; i++) {
+    char b[12];
+    size_t len = strlen(m[i].name);
+    putle(b, m[i].ino, 8);
+    putle(b + 8, cache_ino ? m[i].cache_off : 0, 4);
+    if (len > LIST_NAME_MAX || !sa_catb(&out, b, 12) || !sa_catb(&out, m[i].name, len + 1)) goto done;
   }
-  putle(out.s + 56, list_sum(out.s, out.len), 8);
+  putle(out.s + 64, list_sum(out.s, out.len), 8);
   unlink(tmp);
   if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) goto done;
   if (!write_all(fd, out.s, out.len) || close(fd) < 0 || rename(tmp, path) < 0) {
@@ -425,7 +433,7 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
     x->name = l->arena + x->cache_off;
     x->cache_off = 0;
     mbox_parse_name(x->name, &v, &u, &f, &s);
-    x->own = v;
+    x->cache_off = v;
     x->uid = u;
     x->flags |= f;
   }
@@ -443,12 +451,14 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
   }
   for (i = 0; i < l->n; i++) {
     mbox_msg *x = &l->m[i];
-    if ((x->flags & MF_FROM_NEW) || x->own != validity) x->uid = 0;
+    if ((x->flags & MF_FROM_NEW) || x->cache_off != validity) x->uid = 0;
     if (x->uid > maxuid) maxuid = x->uid;
     if (!x->uid) nnew++;
   }
   if (maxuid >= next) next = maxuid + 1;
-  if (l->n) qsort(l->m, l->n, sizeof l->m[0], cmp_listed);
+  /* a saved listing is in order already (and qsort would want a copy) */
+  for (i = 1; i < l->n && cmp_listed(&l->m[i - 1], &l->m[i]) <= 0; i++) continue;
+  if (i < l->n) qsort(l->m, l->n, sizeof l->m[0], cmp_listed);
 
   *recent_from = next;
   if (nnew && mb->readonly) nnew = 0;  /* EXAMINE names nothing; new mail waits for a writer */
@@ -461,9 +471,13 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
     int from_new = (x->flags & MF_FROM_NEW) != 0;
     char *ex, *copy;
     int fits;
-    x->own = 0;
+    x->cache_off = 0;
     x->flags &= ~MF_FROM_NEW;
-    if (x->uid) continue;
+    if (x->uid) {
+      /* from the saved listing: the cache offset is just before the name */
+      if (from_saved) x->cache_off = (uint32_t)getle(x->name - 4, 4);
+      continue;
+    }
     if (!nnew) continue;
     /* a new message: name it with the next UID */
     if (!base_len_without_u(x->name, base, sizeof base)) continue;
@@ -499,7 +513,8 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
   /* a listing that may be trusted later: save it for the next session */
   if (!from_saved && mb->listing_trusted && !renamed && nnew == 0 && k >= LIST_MIN_MESSAGES &&
       !mb->readonly)
-    save_listing(mb, l);
+    save_listing(mb, l->m, l->n, 0, 0);
+  if (!from_saved) mb->list_cache_ino = mb->list_cache_scanned = 0;
   ok = 1;
 done:
   saved = errno;
@@ -565,9 +580,15 @@ int mbox_refresh(mbox *mb, size_t *added, void (*gone)(size_t seq, void *ctx), v
   for (i = j = k = 0; i < l.n; i++) {
     mbox_msg *x = &l.m[i];
     while (j < oldn && mb->m[j].uid < x->uid) j++;
+    /* cache offsets only from this session's list: the saved listing's
+     * may be of another cache file than the one open */
+    x->cache_off = x->cache_ok = 0;
     if (j < oldn && mb->m[j].uid == x->uid) {
       x->flags |= mb->m[j].flags & MF_RECENT;
-      if (mb->m[j].ino == x->ino) x->cache_off = mb->m[j].cache_off;
+      if (mb->m[j].ino == x->ino) {
+        x->cache_off = mb->m[j].cache_off;
+        x->cache_ok = mb->m[j].cache_ok;
+      }
     } else if (x->uid > lastuid) {
       if (x->uid >= rf) x->flags |= MF_RECENT;
       (*added)++;
@@ -584,6 +605,13 @@ int mbox_refresh(mbox *mb, size_t *added, void (*gone)(size_t seq, void *ctx), v
   mb->n = l.n;
   mb->cap = l.cap;
   mb->arena = l.arena;
+  return 1;
+}
+
+int mbox_save_listing(mbox *mb, uint64_t cache_ino, uint64_t cache_scanned)
+{
+  if (mb->readonly || mb->n < LIST_MIN_MESSAGES || !unchanged(mb)) return 0;
+  save_listing(mb, mb->m, mb->n, cache_ino, cache_scanned);
   return 1;
 }
 

@@ -41,7 +41,8 @@ typedef struct mbox_msg {
   char *extra_flags;     /* Maildir flag letters we do not map (kept as they are) */
   uint64_t ino;          /* the file's inode, from the directory listing */
   uint32_t cache_off;    /* its entry in the folder's cache (cache.h), 0 unknown */
-  unsigned own;          /* name was allocated on its own (after a rename) */
+  uint16_t own;          /* name was allocated on its own (after a rename) */
+  uint16_t cache_ok;     /* that entry's checksum was checked (cache.c) */
 } mbox_msg;
 
 typedef struct mbox {
@@ -56,6 +57,8 @@ typedef struct mbox {
   struct timespec cur_mt, new_mt;   /* cur/ and new/ when last listed */
   int listing_trusted;       /* that listing came a safe time after those */
   void *cache;               /* the folder's cache (cache.h), or NULL */
+  uint64_t list_cache_ino;   /* the cache file the saved listing's offsets are in */
+  uint64_t list_cache_scanned;   /* and how much of it they cover */
 } mbox;
 
 /* Parses a cur/ file name: *uid and *validity from ",U=" (0 if absent),
@@ -73,6 +76,10 @@ int mbox_open(mbox *mb, const char *dir, int readonly);
  * responses must go).  Returns 1, or 0 with errno. */
 int mbox_refresh(mbox *mb, size_t *added, void (*gone)(size_t seq, void *ctx), void *ctx);
 void mbox_close(mbox *mb);
+/* Saves the listing with the messages' cache offsets (cache.h) in the
+ * cache file cache_ino, indexed up to cache_scanned, when it is still what
+ * cur/ holds and the folder is large.  1 saved, 0 not. */
+int mbox_save_listing(mbox *mb, uint64_t cache_ino, uint64_t cache_scanned);
 
 /* The path of message i (0-based) into out.  Returns 1, 0 if it does not fit. */
 int mbox_path(const mbox *mb, size_t i, char *out, size_t n);

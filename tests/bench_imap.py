@@ -16,7 +16,7 @@ Sessions, each a new login:
      the server's answer.
 Each figure is printed next to its target from the issue; the LOGIN part
 (the password check by yubin-auth) and the SELECT part are shown apart."""
-import imaplib, os, pwd, socket, sys, time
+import imaplib, os, socket, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from yubintest import Instance, is_root  # noqa: E402
@@ -68,8 +68,8 @@ def timed(label, fn, target=None):
     return r
 
 
-def session_hwm(uid):
-    """VmHWM of the yubin-imapd running as uid (the one session open)."""
+def session_hwm(home):
+    """VmHWM of the yubin-imapd working in home (the one session open)."""
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -77,15 +77,14 @@ def session_hwm(uid):
             with open("/proc/%s/comm" % pid) as f:
                 if f.read().strip() != "yubin-imapd":
                     continue
+            if os.path.realpath(os.readlink("/proc/%s/cwd" % pid)) != os.path.realpath(home):
+                continue
             with open("/proc/%s/status" % pid) as f:
-                st = f.read()
+                for line in f:
+                    if line.startswith("VmHWM"):
+                        return line.split(":")[1].strip()
         except OSError:
             continue
-        if uid is not None and "\nUid:\t%d\t" % uid not in st:
-            continue
-        for line in st.splitlines():
-            if line.startswith("VmHWM"):
-                return line.split(":")[1].strip()
     return "?"
 
 
@@ -128,7 +127,8 @@ def main():
         inst.control("plainloopback", "")
         inst.start()
         inst.add_account(ADDR, PASSWORD)
-        md = os.path.join(inst.home("imap.example", "bench"), "Maildir")
+        home = inst.home("imap.example", "bench")
+        md = os.path.join(home, "Maildir")
         os.makedirs(md, exist_ok=True)
         st = os.stat(md)
         uid, gid = (st.st_uid, st.st_gid) if is_root() else (None, None)
@@ -168,7 +168,7 @@ def main():
         timed("warm: FETCH 1:* (ENVELOPE), imaplib", lambda: m.fetch("1:*", "(ENVELOPE)"),
               TARGETS["envelope second session"])
         timed("warm: FETCH 1:* (ENVELOPE) again, imaplib", lambda: m.fetch("1:*", "(ENVELOPE)"))
-        print("%-46s %8s   target 16 MB" % ("session resident memory (VmHWM)", session_hwm(uid)), flush=True)
+        print("%-46s %8s   target 16 MB" % ("session resident memory (VmHWM)", session_hwm(home)), flush=True)
         m.logout()
 
         for rnd in (1, 2, 3):
@@ -186,7 +186,7 @@ def main():
                   TARGETS["search"])
             timed("raw %d: FETCH 1:* (ENVELOPE)" % rnd, lambda: r.cmd("FETCH 1:* (ENVELOPE)"),
                   TARGETS["envelope second session"])
-            print("%-46s %8s   target 16 MB" % ("raw %d: session VmHWM" % rnd, session_hwm(uid)), flush=True)
+            print("%-46s %8s   target 16 MB" % ("raw %d: session VmHWM" % rnd, session_hwm(home)), flush=True)
             r.close()
     finally:
         inst.__exit__(None, None, None)

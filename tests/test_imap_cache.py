@@ -5,7 +5,7 @@ with the same answers; flag changes, expunges and deliveries by others are
 followed; a message replaced under the same name is not answered from its
 old entry.  Pre-authenticated sessions (IMAP4_stream), and one login
 through the real services of an instance."""
-import imaplib, os, pwd, re, shutil, ssl, tempfile, time, unittest
+import imaplib, os, shutil, struct, tempfile, time, unittest
 
 from yubintest import BUILD, Instance, is_root
 
@@ -67,8 +67,9 @@ NOHEADER = b"just a body, no header at all\n"
 LONG = b"From: long@example.org\nSubject: " + b"x" * 5000 + b"\n\nlong\n"
 
 
-@unittest.skipUnless(os.path.exists(IMAPD), "yubin-imapd not built")
-class ImapCache(unittest.TestCase):
+class MaildirCase(unittest.TestCase):
+    """A Maildir in a temporary directory and pre-authenticated sessions on it."""
+
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="yubin-imap-cache-")
         self.md = os.path.join(self.dir, "Maildir")
@@ -99,6 +100,9 @@ class ImapCache(unittest.TestCase):
         self.assertEqual(s.select("INBOX")[0], "OK")
         return s
 
+
+@unittest.skipUnless(os.path.exists(IMAPD), "yubin-imapd not built")
+class ImapCache(MaildirCase):
     def fetch_all(self, s, items=ITEMS):
         typ, data = s.fetch("1:*", items)
         self.assertEqual(typ, "OK")
@@ -165,6 +169,36 @@ class ImapCache(unittest.TestCase):
                 s = self.session()      # and the rebuilt cache answers the same
                 self.assertEqual(self.fetch_all(s), first)
                 s.logout()
+        # a symbolic link in its place is neither followed nor written through
+        target = os.path.join(self.dir, "elsewhere")
+        with open(target, "wb") as f:
+            f.write(good)
+        os.unlink(self.cache_path())
+        os.symlink(target, self.cache_path())
+        s = self.session()
+        self.assertEqual(self.fetch_all(s), first)
+        s.logout()
+        self.assertFalse(os.path.islink(self.cache_path()))
+        self.assertEqual(open(target, "rb").read(), good)
+
+    def test_forged_record_cannot_break_framing(self):
+        self.deliver(PLAIN)
+        s = self.session()
+        first = self.fetch_all(s)
+        s.logout()
+        (name,) = os.listdir(os.path.join(self.md, "cur"))
+        ino = os.stat(os.path.join(self.md, "cur", name)).st_ino
+        uid = int(name.split(",U=")[1].split(".")[1].split(":")[0])
+        # a record for the message, correct checksum, an answer that would
+        # end the response early and inject a line of its own
+        with open(self.cache_path(), "ab") as f:
+            f.write(forged_record(uid, ino, 99, b"forged", b'(NIL)\r\n* 1 EXPUNGE\r\n* OK ("x"'))
+        s = self.session()
+        typ, data = s.fetch("1", "(BODYSTRUCTURE)")
+        self.assertEqual(typ, "OK")
+        self.assertNotIn(b"EXPUNGE", flat(data))
+        self.assertEqual(self.fetch_all(s), first)
+        s.logout()
 
     def test_header_search_same_with_cache(self):
         self.fill()
@@ -231,15 +265,101 @@ class ImapCache(unittest.TestCase):
         s.logout()
 
 
+M64 = (1 << 64) - 1
+
+
+def cache_sum(p):
+    """imapd/cache.c cache_sum()."""
+    h = (0x9e3779b97f4a7c15 ^ len(p)) & M64
+    i = 0
+    while i + 8 <= len(p):
+        h = ((h ^ int.from_bytes(p[i:i + 8], "little")) * 0x100000001b3) & M64
+        h ^= h >> 29
+        i += 8
+    for b in p[i:]:
+        h = ((h ^ b) * 0x100000001b3) & M64
+    return h ^ (h >> 32)
+
+
+def forged_record(uid, ino, size, subject, bs):
+    """A cache record (cache.h layout) with a correct checksum."""
+    b = struct.pack("<IIQQq", 0, uid, ino, size, 1700000000) + struct.pack("<H", 3) + b"key"
+    fields = [None, subject] + [None] * 9
+    for f in fields:
+        b += struct.pack("<H", 0xffff) if f is None else struct.pack("<H", len(f)) + f
+    b += struct.pack("<I", len(bs)) + bs + struct.pack("<I", len(bs)) + bs
+    b = struct.pack("<I", len(b) + 8) + b[4:]
+    return b + struct.pack("<Q", cache_sum(b))
+
+
+def age(md):
+    """cur/ and new/ last changed a minute ago: a listing now can be trusted."""
+    t = time.time() - 60
+    for sub in ("cur", "new"):
+        os.utime(os.path.join(md, sub), (t, t))
+
+
 def flat(data):
     return b"".join(x if isinstance(x, bytes) else b"".join(x) for x in data)
 
 
-def tls_ctx():
-    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    c.check_hostname = False
-    c.verify_mode = ssl.CERT_NONE
-    return c
+@unittest.skipUnless(os.path.exists(IMAPD), "yubin-imapd not built")
+class ImapSavedListing(MaildirCase):
+    """A large folder's saved listing (yubin-imap.list) is used by the next
+    SELECT only while cur/ and new/ are unchanged: never a stale view."""
+
+    def exists(self, s):
+        typ, data = s.select("INBOX")
+        self.assertEqual(typ, "OK")
+        return int(data[0])
+
+    def test_saved_listing_follows_changes(self):
+        for i in range(1200):
+            self.deliver(b"From: n%d@example.org\nSubject: number %d\n\nbody\n" % (i, i))
+        s = self.session()
+        s.logout()
+        listing = os.path.join(self.md, "yubin-imap.list")
+        self.assertFalse(os.path.exists(listing))      # cur/ just changed: not trusted
+        age(self.md)
+        s = self.session()
+        self.assertEqual(self.exists(s), 1200)
+        s.logout()
+        self.assertTrue(os.path.exists(listing))
+        s = self.session()                              # from the saved listing
+        before = s.fetch("1:*", "(UID FLAGS ENVELOPE)")[1]
+        self.assertEqual(len(before), 1200)
+        # another session changes flags (renames in cur/)
+        b = self.session()
+        self.assertEqual(b.store("5", "+FLAGS", "(\\Flagged)")[0], "OK")
+        b.logout()
+        c = self.session()
+        self.assertIn(b"\\Flagged", c.fetch("5", "(FLAGS)")[1][0])
+        c.logout()
+        # a message removed by hand, then a delivery
+        age(self.md)
+        c = self.session()
+        c.logout()
+        victim = sorted(os.listdir(os.path.join(self.md, "cur")))[0]
+        os.unlink(os.path.join(self.md, "cur", victim))
+        c = self.session()
+        self.assertEqual(self.exists(c), 1199)
+        c.logout()
+        self.deliver(b"From: last@example.org\nSubject: the last\n\nbody\n")
+        c = self.session()
+        self.assertEqual(self.exists(c), 1200)
+        self.assertIn(b"the last", flat(c.fetch("1200", "(ENVELOPE)")[1]))
+        c.logout()
+        # a damaged listing is ignored
+        age(self.md)
+        c = self.session()
+        want = c.fetch("1:*", "(UID ENVELOPE)")[1]
+        c.logout()
+        with open(listing, "r+b") as f:
+            f.seek(500)
+            f.write(b"garbage")
+        c = self.session()
+        self.assertEqual(c.fetch("1:*", "(UID ENVELOPE)")[1], want)
+        c.logout()
 
 
 @unittest.skipUnless(os.path.exists(os.path.join(BUILD, "yubin-imap-login")), "IMAP not built")
