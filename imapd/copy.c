@@ -37,22 +37,25 @@ static int learn_uids(const char *dir, char **base, size_t k, uint32_t *uids, ui
   return 1;
 }
 
-static void flag_letters(unsigned flags, char *out)
+static void flag_letters(unsigned flags, uint32_t kw, char *out)
 {
+  int i;
   /* in ASCII order, as Maildir wants */
   if (flags & MF_DRAFT) *out++ = 'D';
   if (flags & MF_FLAGGED) *out++ = 'F';
   if (flags & MF_ANSWERED) *out++ = 'R';
   if (flags & MF_SEEN) *out++ = 'S';
   if (flags & MF_DELETED) *out++ = 'T';
+  for (i = 0; i < 26; i++)
+    if (kw & ((uint32_t)1 << i)) *out++ = (char)('a' + i);
   *out = 0;
 }
 
-int copy_append(const char *dir, const char *data, size_t n, unsigned flags, time_t t,
+int copy_append(const char *dir, const char *data, size_t n, unsigned flags, uint32_t kw, time_t t,
                 uint32_t *validity, uint32_t *uid)
 {
   maildir_tmp tmp;
-  char from[MBOX_PATH_MAX], to[MBOX_PATH_MAX], letters[8], *base;
+  char from[MBOX_PATH_MAX], to[MBOX_PATH_MAX], letters[40], *base;
   size_t i, st;
   struct stat sb;
   if (!maildir_open_tmp(&tmp, dir)) return 0;
@@ -64,7 +67,7 @@ int copy_append(const char *dir, const char *data, size_t n, unsigned flags, tim
   if (!maildir_commit(&tmp)) return 0;
   /* new/NAME,S=SIZE to cur/NAME,S=SIZE:2,FLAGS, so the flags are there
    * before any session lists it */
-  flag_letters(flags & ~MF_RECENT, letters);
+  flag_letters(flags & ~MF_RECENT, kw, letters);
   if (snprintf(from, sizeof from, "%s/new/%s", dir, tmp.newname) >= (int)sizeof from ||
       snprintf(to, sizeof to, "%s/cur/%s:2,%s", dir, tmp.newname, letters) >= (int)sizeof to) {
     errno = ENAMETOOLONG;
@@ -81,10 +84,11 @@ int copy_append(const char *dir, const char *data, size_t n, unsigned flags, tim
   return learn_uids(dir, &base, 1, uid, validity);
 }
 
-int copy_messages(const mbox *src, const size_t *idx, size_t k, const char *dir, uint32_t *validity,
+int copy_messages(const mbox *src, const size_t *idx, size_t k, const uint32_t *kw, const char *dir,
+                  uint32_t *validity,
                   sa *srcuids, sa *dstuids)
 {
-  char from[MBOX_PATH_MAX], to[MBOX_PATH_MAX], letters[8], nm[MAILDIR_NAME_MAX + 1];
+  char from[MBOX_PATH_MAX], to[MBOX_PATH_MAX], letters[40], nm[MAILDIR_NAME_MAX + 1];
   char **base = calloc(k ? k : 1, sizeof *base), **paths = calloc(k ? k : 1, sizeof *paths);
   uint32_t *uids = calloc(k ? k : 1, sizeof *uids);
   size_t i, made = 0;
@@ -97,7 +101,7 @@ int copy_messages(const mbox *src, const size_t *idx, size_t k, const char *dir,
     long long sz;
     mbox_parse_name(m->name, &v, &u, &f, &sz);
     if (!maildir_uniq(nm, sizeof nm)) { errno = ENAMETOOLONG; goto undo; }
-    flag_letters(m->flags & ~MF_RECENT, letters);
+    flag_letters(m->flags & ~MF_RECENT, kw ? kw[i] : 0, letters);
     if (!mbox_path(src, idx[i], from, sizeof from) ||
         (sz >= 0 ? snprintf(to, sizeof to, "%s/cur/%s,S=%lld:2,%s", dir, nm, sz, letters)
                  : snprintf(to, sizeof to, "%s/cur/%s:2,%s", dir, nm, letters)) >= (int)sizeof to) {

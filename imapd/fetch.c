@@ -14,6 +14,7 @@
 #include "envaddr.h"
 #include "header.h"
 #include "imapd.h"
+#include "keywords.h"
 #include "mime.h"
 #include "search.h"
 
@@ -514,10 +515,24 @@ static size_t flags_text(unsigned flags, char *b)
   return o;
 }
 
+static uint32_t has_keywords(const mbox *mb, size_t i) { return mb->kw ? mbox_keywords(mb, i) : 0; }
+
+/* The system flags, then the keywords that have a name (keywords.h). */
 void out_flags(const mbox *mb, size_t i)
 {
   char b[FLAGS_TEXT_MAX];
-  out_put(b, flags_text(mb->m[i].flags, b));
+  size_t n = flags_text(mb->m[i].flags, b), k;
+  uint32_t kw = has_keywords(mb, i);
+  int any = n > 2;
+  if (!kw) { out_put(b, n); return; }
+  out_put(b, n - 1);                /* without its ")" */
+  for (k = 0; k < KW_MAX; k++)
+    if ((kw >> k & 1) && mb->kw->name[k]) {
+      if (any) out_puts(" ");
+      out_puts(mb->kw->name[k]);
+      any = 1;
+    }
+  out_puts(")");
 }
 
 /* Decimal digits of v at b; their count (at most 20). */
@@ -609,7 +624,10 @@ static int fetch_one(mbox *mb, size_t i, const fatt *atts, size_t n, int uid)
         atts[k].kind == FA_RFC822_TEXT)
       set_seen = 1;
   }
-  if (only_flags && !cs_fetch_adds(want_modseq, want_flags)) { fetch_flags_only(mb, i, want_uid, want_flags); return 1; }
+  if (only_flags && !has_keywords(mb, i) && !cs_fetch_adds(want_modseq, want_flags)) {
+    fetch_flags_only(mb, i, want_uid, want_flags);
+    return 1;
+  }
   if (need_cache && !need_file) cached = want_lists ? cache_get_answers(mb, i, &e) : cache_get(mb, i, &e);
   if ((need_file || (need_cache && !cached)) && !load(mb, i)) return 0;
   if (set_seen && !mb->readonly && !(mb->m[i].flags & MF_SEEN)) {

@@ -76,11 +76,21 @@ static int extra_letters(const char *name, char **out)
   for (p = colon + 3; *p && o + 1 < sizeof buf; p++) {
     int mapped = 0;
     for (i = 0; i < sizeof flagmap / sizeof flagmap[0]; i++) mapped |= *p == flagmap[i].c;
-    if (!mapped && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) buf[o++] = *p;
+    if (!mapped && *p >= 'A' && *p <= 'Z') buf[o++] = *p;   /* a..z are keywords */
   }
   buf[o] = 0;
   if (!o) return 1;
   return (*out = strdup(buf)) != 0;
+}
+
+uint32_t mbox_name_keywords(const char *name)
+{
+  const char *colon = name ? strchr(name, ':') : 0, *p;
+  uint32_t k = 0;
+  if (!colon || colon[1] != '2' || colon[2] != ',') return 0;
+  for (p = colon + 3; *p; p++)
+    if (*p >= 'a' && *p <= 'z') k |= (uint32_t)1 << (*p - 'a');
+  return k;
 }
 
 /* BASE without any ",U=" part: its length in name. */
@@ -101,7 +111,7 @@ static size_t base_len_without_u(const char *name, char *out, size_t outn)
 }
 
 static int make_name(char *out, size_t n, const char *base, uint32_t validity, uint32_t uid,
-                     unsigned flags, const char *extra)
+                     unsigned flags, uint32_t keywords, const char *extra)
 {
   char letters[80];
   size_t o = 0, i;
@@ -115,6 +125,7 @@ static int make_name(char *out, size_t n, const char *base, uint32_t validity, u
     for (k = 0; k < sizeof flagmap / sizeof flagmap[0]; k++)
       if (flagmap[k].c == c && (flags & flagmap[k].bit)) on = 1;
     for (e = extra; e && *e; e++) if (*e == c) on = 1;
+    if (i >= 26 && (keywords & ((uint32_t)1 << (i - 26)))) on = 1;
     if (on && o + 1 < sizeof letters) letters[o++] = c;
   }
   letters[o] = 0;
@@ -481,7 +492,8 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
     if (!nnew) continue;
     /* a new message: name it with the next UID */
     if (!base_len_without_u(x->name, base, sizeof base)) continue;
-    fits = extra_letters(x->name, &ex) && make_name(nm, sizeof nm, base, validity, next, x->flags, ex);
+    fits = extra_letters(x->name, &ex) &&
+           make_name(nm, sizeof nm, base, validity, next, x->flags, mbox_name_keywords(x->name), ex);
     free(ex);
     if (!fits) continue;
     if (snprintf(from, sizeof from, "%s/%s/%s", mb->dir, from_new ? "new" : "cur", x->name) >=
@@ -633,14 +645,19 @@ int mbox_path(const mbox *mb, size_t i, char *out, size_t n)
 
 int mbox_set_flags(mbox *mb, size_t i, unsigned flags)
 {
+  return mbox_set_flags_kw(mb, i, flags, mbox_keywords(mb, i));
+}
+
+int mbox_set_flags_kw(mbox *mb, size_t i, unsigned flags, uint32_t keywords)
+{
   char base[512], nm[512], from[MBOX_PATH_MAX], to[MBOX_PATH_MAX];
   char *copy;
   mbox_msg *x = &mb->m[i];
   unsigned keep = x->flags & MF_RECENT;
   flags &= ~MF_RECENT;
-  if ((x->flags & ~MF_RECENT) == flags) return 1;
+  if ((x->flags & ~MF_RECENT) == flags && mbox_name_keywords(x->name) == keywords) return 1;
   if (!base_len_without_u(x->name, base, sizeof base) ||
-      !make_name(nm, sizeof nm, base, mb->uidvalidity, x->uid, flags, x->extra_flags) ||
+      !make_name(nm, sizeof nm, base, mb->uidvalidity, x->uid, flags, keywords, x->extra_flags) ||
       !mbox_path(mb, i, from, sizeof from) ||
       snprintf(to, sizeof to, "%s/cur/%s", mb->dir, nm) >= (int)sizeof to) {
     errno = ENAMETOOLONG;

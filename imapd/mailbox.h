@@ -45,6 +45,8 @@ typedef struct mbox_msg {
   uint16_t cache_ok;     /* that entry's checksum was checked (cache.c) */
 } mbox_msg;
 
+struct kwmap;
+
 typedef struct mbox {
   char dir[MBOX_PATH_MAX];   /* the folder (a Maildir) */
   uint32_t uidvalidity;
@@ -59,12 +61,19 @@ typedef struct mbox {
   void *cache;               /* the folder's cache (cache.h), or NULL */
   uint64_t list_cache_ino;   /* the cache file the saved listing's offsets are in */
   uint64_t list_cache_scanned;   /* and how much of it they cover */
+  struct kwmap *kw;          /* the names of the keyword letters; set by the caller after mbox_open */
 } mbox;
 
 /* Parses a cur/ file name: *uid and *validity from ",U=" (0 if absent),
  * *flags from ":2,", *size from ",S=" (-1 if absent).  Pure. */
 void mbox_parse_name(const char *name, uint32_t *validity, uint32_t *uid, unsigned *flags,
                      long long *size);
+
+/* The keyword letters a..z after ":2," in a file name, as bits (bit 0
+ * 'a'; keywords.h names them); 0 for NULL.  Pure. */
+uint32_t mbox_name_keywords(const char *name);
+/* Those of message i (read from its name: no memory per message). */
+#define mbox_keywords(mb, i) mbox_name_keywords((mb)->m[(i)].name)
 
 /* Opens the folder: takes new mail, assigns UIDs, lists cur/ in UID order.
  * Returns 1, or 0 with errno. */
@@ -85,6 +94,8 @@ int mbox_save_listing(mbox *mb, uint64_t cache_ino, uint64_t cache_scanned);
 int mbox_path(const mbox *mb, size_t i, char *out, size_t n);
 /* Sets message i's flags (renames the file).  1 ok, 0 with errno. */
 int mbox_set_flags(mbox *mb, size_t i, unsigned flags);
+/* The same with the keyword letters too. */
+int mbox_set_flags_kw(mbox *mb, size_t i, unsigned flags, uint32_t keywords);
 /* Removes every message with MF_DELETED, calling gone(seq) for each (in
  * decreasing sequence order).  Returns 1, or 0 with errno. */
 int mbox_expunge(mbox *mb, void (*gone)(size_t seq, void *ctx), void *ctx);

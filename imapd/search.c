@@ -13,6 +13,7 @@
 #include "cte.h"
 #include "header.h"
 #include "imapd.h"
+#include "keywords.h"
 #include "mime.h"
 #include "msgdate.h"
 #include "msghdr.h"
@@ -361,6 +362,14 @@ static int key(imap_parser *p, ctx *c, int depth)
   if (!imap_atom(p, &k)) return -1;
   if (imap_is(k, "ALL")) return 1;
   if (flag_key(k, m->flags, &r)) return r;
+  if (imap_is(k, "KEYWORD") || imap_is(k, "UNKEYWORD")) {
+    imap_span w;
+    int letter;
+    if (!imap_sp(p) || !imap_atom(p, &w)) return -1;
+    letter = c->mb->kw ? kw_find(c->mb->kw, w.s, w.len) : -1;
+    r = letter >= 0 && (mbox_name_keywords(m->name) >> letter & 1);
+    return imap_is(k, "KEYWORD") ? r : !r;
+  }
   if (imap_is(k, "NOT")) {
     if (!imap_sp(p) || (r = key(p, c, depth + 1)) < 0) return -1;
     return !r;

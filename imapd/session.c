@@ -17,6 +17,8 @@
 
 #include "condstore.h"
 #include "copy.h"
+#include "folders.h"
+#include "keywords.h"
 #include "imapd.h"
 #include "imaputf7.h"
 #include "linebuf.h"
@@ -136,10 +138,96 @@ static void gone(size_t seq, void *ctx)
   out_printf("* %zu EXPUNGE\r\n", seq);
 }
 
+/* ---- keywords ------------------------------------------------------------ */
+
+static kwmap selkw;   /* the keyword names of the selected mailbox */
+
+#define KW_ARGS_MAX (2 * KW_MAX)   /* keywords in one command */
+#define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+
+/* FLAGS and PERMANENTFLAGS of the selected mailbox: the system flags and
+ * its keywords; "\*" while it has room for more. */
+static void out_mailbox_flags(void)
+{
+  int i;
+  out_puts("* FLAGS (" SYSTEM_FLAGS);
+  for (i = 0; i < KW_MAX; i++)
+    if (selkw.name[i]) { out_puts(" "); out_puts(selkw.name[i]); }
+  out_puts(")\r\n");
+  if (S->mb.readonly) { out_puts("* OK [PERMANENTFLAGS ()] read-only\r\n"); return; }
+  out_puts("* OK [PERMANENTFLAGS (" SYSTEM_FLAGS);
+  for (i = 0; i < KW_MAX; i++)
+    if (selkw.name[i]) { out_puts(" "); out_puts(selkw.name[i]); }
+  out_puts(kw_named(&selkw) == ((uint32_t)1 << KW_MAX) - 1 ? ")] flags\r\n" : " \\*)] flags\r\n");
+}
+
+/* Letters on the selected mailbox's messages that have no name. */
+static uint32_t unnamed_letters(void)
+{
+  uint32_t all = 0;
+  size_t i;
+  for (i = 0; i < S->mb.n; i++) all |= mbox_keywords(&S->mb, i);
+  return all & ~kw_named(&selkw);
+}
+
+/* Another session or an APPEND may have named new keywords: read them and
+ * tell the client (untagged FLAGS). */
+static void keyword_updates(void)
+{
+  kwmap k = { 0 };
+  if (!S->selected || !kw_stale(&selkw, S->mb.dir)) return;
+  if (!kw_load(&k, S->mb.dir)) { warn_sys("unable to read the keywords of %s", S->mb.dir); return; }
+  if (kw_same(&k, &selkw)) { kw_free(&selkw); selkw = k; return; }
+  kw_free(&selkw);
+  selkw = k;
+  out_mailbox_flags();
+}
+
+/* Flags as a STORE or APPEND gives them: system flags as bits, keywords
+ * into kws (at most KW_ARGS_MAX, the same name once).  With paren the list
+ * must be in parentheses, else they are optional (STORE).  Returns 1, 0 for
+ * BAD (p->err), -1 for too many keywords. */
+static int parse_flags(imap_parser *p, int paren, unsigned *flags, kw_name *kws, size_t *nk)
+{
+  static const struct { const char *name; unsigned bit; } fl[] = {
+    { "\\Seen", MF_SEEN }, { "\\Answered", MF_ANSWERED }, { "\\Flagged", MF_FLAGGED },
+    { "\\Deleted", MF_DELETED }, { "\\Draft", MF_DRAFT },
+  };
+  imap_span f;
+  size_t k;
+  int many = 0;
+  *flags = 0;
+  *nk = 0;
+  if (imap_peek(p) == '(') { p->pos++; paren = 1; }
+  else if (paren) return imap_char(p, '(');
+  while (!(paren && imap_peek(p) == ')') && p->pos < p->n) {
+    if (!imap_flag(p, &f)) return 0;
+    if (f.s[0] == '\\') {
+      for (k = 0; k < sizeof fl / sizeof fl[0]; k++)
+        if (imap_is(f, fl[k].name)) *flags |= fl[k].bit;
+    } else if (!kw_valid(f.s, f.len)) {
+      p->err = "keyword too long";
+      return 0;
+    } else {
+      for (k = 0; k < *nk; k++)
+        if (kws[k].len == f.len && !strncasecmp(kws[k].s, f.s, f.len)) break;
+      if (k == *nk) {
+        if (*nk < KW_ARGS_MAX) kws[(*nk)++] = (kw_name){ f.s, f.len };
+        else many = 1;
+      }
+    }
+    if (imap_peek(p) == ' ') p->pos++;
+    else break;
+  }
+  if (paren && !imap_char(p, ')')) return 0;
+  return many ? -1 : 1;
+}
+
 static void updates(void)
 {
   size_t added = 0, i, recent = 0;
   if (!S->selected) return;
+  keyword_updates();
   cs_change_begin(&S->mb);
   if (!mbox_refresh(&S->mb, &added, gone, 0)) { warn_sys("unable to read the mailbox"); return; }
   if (added) {
@@ -195,13 +283,13 @@ static void do_select(const char *tag, size_t tl, imap_parser *p, int readonly)
     goto done;
   }
   S->selected = 1;
+  if (!kw_load(&selkw, dir)) warn_sys("unable to read the keywords of %s", dir);
+  S->mb.kw = &selkw;
   for (i = 0; i < S->mb.n; i++) {
     if (S->mb.m[i].flags & MF_RECENT) recent++;
     if (!unseen && !(S->mb.m[i].flags & MF_SEEN)) unseen = i + 1;
   }
-  out_puts("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n");
-  out_puts(readonly ? "* OK [PERMANENTFLAGS ()] read-only\r\n"
-                    : "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)] ok\r\n");
+  out_mailbox_flags();
   out_printf("* %zu EXISTS\r\n* %zu RECENT\r\n", S->mb.n, recent);
   if (unseen) out_printf("* OK [UNSEEN %zu] first unseen\r\n", unseen);
   out_printf("* OK [UIDVALIDITY %u] UIDs valid\r\n* OK [UIDNEXT %u] predicted next UID\r\n",
@@ -214,39 +302,6 @@ static void do_select(const char *tag, size_t tl, imap_parser *p, int readonly)
 done:
   sa_free(&name);
   sa_free(&sel.known);
-}
-
-/* '*' matches anything, '%' anything but the delimiter. */
-static int wild(const char *p, size_t pn, const char *s, size_t sn, int budget)
-{
-  if (budget <= 0) return 0;
-  while (pn) {
-    if (*p == '*' || *p == '%') {
-      size_t k;
-      for (k = 0; k <= sn; k++) {
-        if (wild(p + 1, pn - 1, s + k, sn - k, budget - 1)) return 1;
-        if (k < sn && *p == '%' && s[k] == '.') break;
-      }
-      return 0;
-    }
-    if (!sn) return 0;
-    if (*p != *s) return 0;
-    p++; pn--; s++; sn--;
-  }
-  return sn == 0;
-}
-
-/* The special-use attribute (RFC 6154) of the usual folder names. */
-static const char *special_use(const char *name)
-{
-  static const struct { const char *name, *attr; } su[] = {
-    { "Sent", "\\Sent" }, { "Drafts", "\\Drafts" }, { "Trash", "\\Trash" },
-    { "Junk", "\\Junk" }, { "Archive", "\\Archive" },
-  };
-  size_t i;
-  for (i = 0; i < sizeof su / sizeof su[0]; i++)
-    if (!strcmp(name, su[i].name)) return su[i].attr;
-  return 0;
 }
 
 /* Subscriptions: MAILDIR/subscriptions, one name per line (as Courier keeps
@@ -287,69 +342,196 @@ static int set_subscribed(const char *name, int on)
   return ok;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/* STATUS items, in the order asked. */
+enum { ST_MESSAGES, ST_RECENT, ST_UIDNEXT, ST_UIDVALIDITY, ST_UNSEEN, ST_HIGHESTMODSEQ };
+#define STATUS_ITEMS_MAX 16
 
+/* "(" item *(SP item) ")": 1, or 0 with p->err. */
+static int parse_status_items(imap_parser *p, int *items, size_t *n)
+{
+  static const char *const names[] = { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", 0 };
+  imap_span item;
+  size_t k;
+  *n = 0;
+  if (!imap_char(p, '(')) return 0;
+  for (;;) {
+    if (!imap_atom(p, &item)) return 0;
+    for (k = 0; names[k] && !imap_is(item, names[k]); k++) {}
+    if (!names[k]) { p->err = "unknown STATUS item"; return 0; }
+    if (*n < STATUS_ITEMS_MAX) items[(*n)++] = (int)k;
+    if (imap_peek(p) == ')') break;
+    if (!imap_sp(p)) return 0;
+  }
+  p->pos++;
+  return 1;
+}
+
+/* dir: the folder, for HIGHESTMODSEQ (condstore.h). */
+static void out_status(const char *name, size_t nl, const char *dir, const folder_status *st, const int *items,
+                       size_t n)
+{
+  size_t i;
+  out_puts("* STATUS ");
+  out_string(name, nl);
+  out_puts(" (");
+  for (i = 0; i < n; i++) {
+    if (i) out_puts(" ");
+    switch (items[i]) {
+    case ST_MESSAGES: out_printf("MESSAGES %zu", st->messages); break;
+    case ST_RECENT: out_printf("RECENT %zu", st->recent); break;
+    case ST_UIDNEXT: out_printf("UIDNEXT %u", (unsigned)st->uidnext); break;
+    case ST_UIDVALIDITY: out_printf("UIDVALIDITY %u", (unsigned)st->uidvalidity); break;
+    case ST_HIGHESTMODSEQ: out_printf("HIGHESTMODSEQ %llu", (unsigned long long)cs_highest_of(dir)); break;
+    default: out_printf("UNSEEN %zu", st->unseen); break;
+    }
+  }
+  out_puts(")\r\n");
+}
+
+#define LIST_PATTERNS_MAX 16
+
+/* LIST options (RFC 5258, RFC 6154, RFC 5819). */
+enum {
+  LS_SUBSCRIBED = 1, LS_REMOTE = 2, LS_RECURSIVE = 4, LS_SPECIALUSE = 8,   /* selection */
+  LR_SUBSCRIBED = 16, LR_CHILDREN = 32, LR_SPECIALUSE = 64, LR_STATUS = 128 /* return */
+};
+
+/* "(" [opt *(SP opt)] ")" of the selection (ret 0) or return options. */
+static int parse_list_opts(imap_parser *p, int ret, unsigned *opts, int *items, size_t *nitems)
+{
+  imap_span o;
+  if (!imap_char(p, '(')) return 0;
+  while (imap_peek(p) != ')') {
+    if (!imap_atom(p, &o)) return 0;
+    if (!ret && imap_is(o, "SUBSCRIBED")) *opts |= LS_SUBSCRIBED;
+    else if (!ret && imap_is(o, "REMOTE")) *opts |= LS_REMOTE;
+    else if (!ret && imap_is(o, "RECURSIVEMATCH")) *opts |= LS_RECURSIVE;
+    else if (!ret && imap_is(o, "SPECIAL-USE")) *opts |= LS_SPECIALUSE;
+    else if (ret && imap_is(o, "SUBSCRIBED")) *opts |= LR_SUBSCRIBED;
+    else if (ret && imap_is(o, "CHILDREN")) *opts |= LR_CHILDREN;
+    else if (ret && imap_is(o, "SPECIAL-USE")) *opts |= LR_SPECIALUSE;
+    else if (ret && imap_is(o, "STATUS")) {
+      *opts |= LR_STATUS;
+      if (!imap_sp(p) || !parse_status_items(p, items, nitems)) return 0;
+    } else {
+      p->err = ret ? "unknown LIST return option" : "unknown LIST selection option";
+      return 0;
+    }
+    if (imap_peek(p) == ' ') p->pos++;
+    else if (imap_peek(p) != ')') return imap_char(p, ')');
+  }
+  p->pos++;
+  return 1;
+}
+
+/* LIST, with LIST-EXTENDED (RFC 5258), SPECIAL-USE (RFC 6154) and
+ * LIST-STATUS (RFC 5819), and LSUB. */
 static void do_list(const char *tag, size_t tl, imap_parser *p, const char *verb)
 {
-  sa ref = SA_ZERO, pat = SA_ZERO, full = SA_ZERO;
-  DIR *d;
-  struct dirent *e;
-  char **names = 0;
-  size_t nn = 0, cap = 0, i, w = 0;
-  int lsub = !strcmp(verb, "LSUB");
-  if (!imap_astring(p, &ref) || !imap_sp(p) || !imap_list_mailbox(p, &pat) || !imap_eol(p)) {
-    tagged(tag, tl, "BAD %s", p->err);
-    goto done;
+  sa ref = SA_ZERO, pats[LIST_PATTERNS_MAX];
+  folder_list fl = { 0 };
+  size_t np = 0, i, k, nitems = 0;
+  int items[STATUS_ITEMS_MAX];
+  unsigned opts = 0;
+  int lsub = !strcmp(verb, "LSUB"), ext = 0;
+  for (i = 0; i < LIST_PATTERNS_MAX; i++) pats[i] = (sa)SA_ZERO;
+  if (!lsub && imap_peek(p) == '(') {
+    ext = 1;
+    if (!parse_list_opts(p, 0, &opts, items, &nitems) || !imap_sp(p)) goto bad;
   }
-  if (!pat.len) {
+  if (!imap_astring(p, &ref) || !imap_sp(p)) goto bad;
+  if (!lsub && imap_peek(p) == '(') {
+    ext = 1;
+    p->pos++;
+    for (;;) {
+      if (np == LIST_PATTERNS_MAX) { p->err = "too many patterns"; goto bad; }
+      if (!imap_list_mailbox(p, &pats[np++])) goto bad;
+      if (imap_peek(p) == ')') break;
+      if (!imap_sp(p)) goto bad;
+    }
+    p->pos++;
+  } else if (!imap_list_mailbox(p, &pats[np++])) {
+    goto bad;
+  }
+  if (!lsub && imap_peek(p) == ' ') {
+    imap_span r;
+    ext = 1;
+    p->pos++;
+    if (!imap_atom(p, &r) || !imap_is(r, "RETURN") || !imap_sp(p)) { p->err = "RETURN expected"; goto bad; }
+    if (!parse_list_opts(p, 1, &opts, items, &nitems)) goto bad;
+  }
+  if (!imap_eol(p)) goto bad;
+  if ((opts & LS_RECURSIVE) && !(opts & (LS_SUBSCRIBED | LS_SPECIALUSE))) {
+    p->err = "RECURSIVEMATCH needs another selection option";
+    goto bad;
+  }
+  if (np == 1 && !pats[0].len && !(opts & (LS_SUBSCRIBED | LS_SPECIALUSE))) {
     out_printf("* %s (\\Noselect) \".\" \"\"\r\n", verb);
     tagged(tag, tl, "OK %s completed", verb);
     goto done;
   }
-  if (!sa_copyb(&full, ref.s ? ref.s : "", ref.len) || !sa_catb(&full, pat.s, pat.len)) {
-    tagged(tag, tl, "NO [LIMIT] pattern too long");
-    goto done;
+  if (!folder_list_build(&fl, S->maildir)) { tagged(tag, tl, "NO [SERVERBUG] cannot list the folders"); goto done; }
+  for (k = 0; k < np; k++) {
+    size_t w = 0, j;
+    for (j = 0; j < pats[k].len; j++) w += pats[k].s[j] == '*' || pats[k].s[j] == '%';
+    if (w > LIST_WILDCARDS_MAX) { tagged(tag, tl, "NO [LIMIT] too many wildcards"); goto done; }
   }
-  for (i = 0; i < full.len; i++) w += full.s[i] == '*' || full.s[i] == '%';
-  if (w > LIST_WILDCARDS_MAX) { tagged(tag, tl, "NO [LIMIT] too many wildcards"); goto done; }
-  if (wild(full.s, full.len, "INBOX", 5, 1000) ||
-      (full.len == 5 && strncasecmp(full.s, "INBOX", 5) == 0))
-    out_printf("* %s (\\HasNoChildren) \".\" INBOX\r\n", verb);
-  if ((d = opendir(S->maildir))) {
-    while ((e = readdir(d))) {
-      const char *n = e->d_name;
-      if (n[0] != '.' || !n[1] || n[1] == '.') continue;
-      if (strlen(n + 1) > 255) continue;
-      if (nn == cap) {
-        char **g = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof *g);
-        if (!g) break;
-        names = g;
-      }
-      if (!(names[nn] = strdup(n + 1))) break;
-      nn++;
+  {
+    folder_pattern fp[LIST_PATTERNS_MAX];
+    for (k = 0; k < np; k++) fp[k] = (folder_pattern){ pats[k].s ? pats[k].s : "", pats[k].len };
+    if (!folder_list_match(&fl, ref.s ? ref.s : "", ref.len, fp, np)) {
+      tagged(tag, tl, "NO [LIMIT] pattern too long");
+      goto done;
     }
-    closedir(d);
   }
-  if (nn) qsort(names, nn, sizeof *names, cmp_str);
-  for (i = 0; i < nn; i++) {
-    const char *su = special_use(names[i]);
-    size_t l = strlen(names[i]), k;
-    int children = 0;
-    for (k = 0; k < nn && !children; k++)
-      children = strlen(names[k]) > l && !strncmp(names[k], names[i], l) && names[k][l] == '.';
-    if (!wild(full.s, full.len, names[i], l, 1000) || (lsub && !subscribed(names[i]))) continue;
-    out_printf("* %s (%s%s%s) \".\" ", verb, children ? "\\HasChildren" : "\\HasNoChildren",
-               su ? " " : "", su ? su : "");
-    out_string(names[i], l);
+  for (i = 0; i < fl.n; i++) {
+    const folder_entry *e = &fl.e[i];
+    size_t l = strlen(e->name);
+    char su[32];
+    int has_su, childinfo = 0, first = 1;
+    if (!e->matched) continue;
+    has_su = e->exists && folder_special_use(S->maildir, e->name, su, sizeof su);
+    if (lsub) {
+      /* subscribed names; an unsubscribed level above one the pattern misses, as \Noselect */
+      if (!e->subscribed && !e->childinfo) continue;
+    } else if (opts & LS_SUBSCRIBED) {
+      childinfo = (opts & LS_RECURSIVE) && e->childinfo;
+      if (!e->subscribed && !childinfo) continue;
+    } else if (opts & LS_SPECIALUSE) {
+      if (!has_su) continue;
+    } else if (!e->exists && !e->children) {
+      continue;     /* only a subscription */
+    }
+    out_printf("* %s (", verb);
+#define ATTR(a) do { out_puts(first ? "" : " "); out_puts(a); first = 0; } while (0)
+    if (!e->exists) ATTR(ext ? "\\NonExistent" : "\\Noselect");
+    else if (lsub && !e->subscribed) ATTR("\\Noselect");
+    if (!lsub && e->subscribed && (opts & (LS_SUBSCRIBED | LR_SUBSCRIBED))) ATTR("\\Subscribed");
+    ATTR(e->children ? "\\HasChildren" : "\\HasNoChildren");
+    if (has_su) ATTR(su);
+#undef ATTR
+    out_puts(") \".\" ");
+    if (!strcmp(e->name, "INBOX")) out_puts("INBOX");
+    else out_string(e->name, l);
+    if (childinfo) out_puts(" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
     out_puts("\r\n");
+    if ((opts & LR_STATUS) && e->exists) {
+      char dir[MBOX_PATH_MAX];
+      folder_status st;
+      sa nm = SA_ZERO;
+      if (sa_copys(&nm, e->name) && mailbox_dir(&nm, dir, sizeof dir) && folder_status_get(dir, &st))
+        out_status(e->name, l, dir, &st, items, nitems);
+      sa_free(&nm);
+    }
   }
-  for (i = 0; i < nn; i++) free(names[i]);
-  free(names);
   tagged(tag, tl, "OK %s completed", verb);
+  goto done;
+bad:
+  tagged(tag, tl, "BAD %s", p->err ? p->err : "syntax error");
 done:
+  folder_list_free(&fl);
   sa_free(&ref);
-  sa_free(&pat);
-  sa_free(&full);
+  for (i = 0; i < LIST_PATTERNS_MAX; i++) sa_free(&pats[i]);
 }
 
 static void do_create(const char *tag, size_t tl, imap_parser *p)
@@ -357,7 +539,33 @@ static void do_create(const char *tag, size_t tl, imap_parser *p)
   sa name = SA_ZERO;
   char dir[MBOX_PATH_MAX], f[MBOX_PATH_MAX + 32];
   int fd;
-  if (!imap_astring(p, &name) || !imap_eol(p)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
+  const char *use = 0;
+  if (!imap_astring(p, &name)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
+  if (imap_peek(p) == ' ') {
+    /* CREATE-SPECIAL-USE (RFC 6154): SP "(" "USE" SP "(" attr *(SP attr) ")" ")" */
+    imap_span w;
+    if (!imap_sp(p) || !imap_char(p, '(') || !imap_atom(p, &w) || !imap_is(w, "USE") || !imap_sp(p) ||
+        !imap_char(p, '(')) {
+      tagged(tag, tl, "BAD %s", p->err ? p->err : "USE expected");
+      goto done;
+    }
+    while (imap_peek(p) != ')') {
+      imap_span f;
+      const char *k;
+      if (!imap_flag(p, &f)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
+      if (!(k = folder_special_use_known(f.s, f.len))) {
+        tagged(tag, tl, "NO [USEATTR] unknown special-use attribute");
+        goto done;
+      }
+      if (use && strcmp(use, k)) { tagged(tag, tl, "NO [USEATTR] one special use per mailbox"); goto done; }
+      use = k;
+      if (imap_peek(p) == ' ') p->pos++;
+      else if (imap_peek(p) != ')') { tagged(tag, tl, "BAD ) expected"); goto done; }
+    }
+    p->pos++;
+    if (!imap_char(p, ')')) { tagged(tag, tl, "BAD %s", p->err); goto done; }
+  }
+  if (!imap_eol(p)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
   while (name.len && name.s[name.len - 1] == '.') name.len--;  /* "a." asks for a parent: same folder */
   if (is_inbox(&name) || !mailbox_dir(&name, dir, sizeof dir)) {
     tagged(tag, tl, "NO [CANNOT] that name is not allowed");
@@ -370,6 +578,7 @@ static void do_create(const char *tag, size_t tl, imap_parser *p)
   if (!maildir_make(dir)) { tagged(tag, tl, "NO [SERVERBUG] cannot create"); goto done; }
   snprintf(f, sizeof f, "%s/maildirfolder", dir);
   if ((fd = open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0) close(fd);
+  if (use && !folder_special_use_set(dir, use)) { tagged(tag, tl, "NO [SERVERBUG] cannot set the special use"); goto done; }
   tagged(tag, tl, "OK CREATE completed");
   log_info("%s create mailbox=%.*s", S->id, (int)(name.len > 100 ? 100 : name.len), name.s);
 done:
@@ -447,20 +656,41 @@ static void do_rename(const char *tag, size_t tl, imap_parser *p)
   sa from = SA_ZERO, to = SA_ZERO;
   char dfrom[MBOX_PATH_MAX], dto[MBOX_PATH_MAX];
   struct stat st;
-  if (!imap_astring(p, &from) || !imap_sp(p) || !imap_astring(p, &to) || !imap_eol(p)) {
-    tagged(tag, tl, "BAD %s", p->err);
+  size_t fl;
+  if (!imap_astring(p, &from) || !imap_sp(p) || !imap_astring(p, &to) || !imap_eol(p) || !sa_0(&from) ||
+      !sa_0(&to)) {
+    tagged(tag, tl, "BAD %s", p->err ? p->err : "syntax error");
     goto done;
   }
-  if (is_inbox(&from) || is_inbox(&to)) { tagged(tag, tl, "NO [CANNOT] renaming INBOX is not supported"); goto done; }
-  if (!mailbox_dir(&from, dfrom, sizeof dfrom) || stat(dfrom, &st) < 0) {
-    tagged(tag, tl, "NO [NONEXISTENT] no such mailbox");
-    goto done;
-  }
+  if (is_inbox(&to)) { tagged(tag, tl, "NO [ALREADYEXISTS] INBOX exists"); goto done; }
   if (!mailbox_dir(&to, dto, sizeof dto)) { tagged(tag, tl, "NO [CANNOT] that name is not allowed"); goto done; }
-  if (stat(dto, &st) == 0) { tagged(tag, tl, "NO [ALREADYEXISTS] mailbox exists"); goto done; }
-  if (S->selected && !strcmp(S->mb.dir, dfrom)) { mbox_close(&S->mb); cs_unselect(); S->selected = 0; }
-  /* the folder keeps its UIDVALIDITY and UIDs: they travel in its files */
-  if (rename(dfrom, dto) < 0) { tagged(tag, tl, "NO [SERVERBUG] cannot rename"); goto done; }
+  if (is_inbox(&from)) {
+    /* RFC 3501 6.3.5: INBOX's messages move to the new folder; INBOX stays, empty */
+    if (!folder_rename_inbox(S->maildir, to.s)) {
+      tagged(tag, tl, errno == EEXIST ? "NO [ALREADYEXISTS] mailbox exists" : "NO [SERVERBUG] cannot rename");
+      goto done;
+    }
+    updates();
+  } else {
+    if (!mailbox_dir(&from, dfrom, sizeof dfrom) || stat(dfrom, &st) < 0) {
+      tagged(tag, tl, "NO [NONEXISTENT] no such mailbox");
+      goto done;
+    }
+    if (!folder_rename(S->maildir, from.s, to.s)) {
+      tagged(tag, tl, errno == EEXIST   ? "NO [ALREADYEXISTS] mailbox exists"
+                      : errno == ENOENT ? "NO [NONEXISTENT] no such mailbox"
+                      : errno == EINVAL ? "NO [CANNOT] cannot rename a mailbox into itself"
+                                        : "NO [SERVERBUG] cannot rename");
+      goto done;
+    }
+    /* the selected mailbox (or one inside the renamed one) moved: follow it */
+    fl = strlen(dfrom);
+    if (S->selected && !strncmp(S->mb.dir, dfrom, fl) && (!S->mb.dir[fl] || S->mb.dir[fl] == '.')) {
+      char nd[MBOX_PATH_MAX];
+      if (snprintf(nd, sizeof nd, "%s%s", dto, S->mb.dir + fl) < (int)sizeof nd) memcpy(S->mb.dir, nd, sizeof nd);
+      else { mbox_close(&S->mb); cs_unselect(); S->selected = 0; }
+    }
+  }
   tagged(tag, tl, "OK RENAME completed");
   log_info("%s rename from=%.*s to=%.*s", S->id, (int)(from.len > 100 ? 100 : from.len), from.s,
            (int)(to.len > 100 ? 100 : to.len), to.s);
@@ -473,49 +703,23 @@ static void do_status(const char *tag, size_t tl, imap_parser *p)
 {
   sa name = SA_ZERO;
   char dir[MBOX_PATH_MAX];
-  mbox mb;
-  imap_span item;
-  size_t i, unseen = 0, recent = 0, start;
-  int first = 1;
-  if (!imap_astring(p, &name) || !imap_sp(p) || !imap_char(p, '(')) { tagged(tag, tl, "BAD %s", p->err); goto done; }
-  start = p->pos;
-  for (;;) {
-    if (!imap_atom(p, &item)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
-    if (!imap_is(item, "MESSAGES") && !imap_is(item, "RECENT") && !imap_is(item, "UIDNEXT") &&
-        !imap_is(item, "UIDVALIDITY") && !imap_is(item, "UNSEEN") && !cs_status_item(item)) {
-      tagged(tag, tl, "BAD unknown STATUS item");
-      goto done;
-    }
-    if (imap_peek(p) == ')') break;
-    if (!imap_sp(p)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
+  folder_status st;
+  int items[STATUS_ITEMS_MAX];
+  size_t n;
+  struct stat sb;
+  if (!imap_astring(p, &name) || !imap_sp(p) || !parse_status_items(p, items, &n) || !imap_eol(p)) {
+    tagged(tag, tl, "BAD %s", p->err ? p->err : "syntax error");
+    goto done;
   }
-  p->pos++;
-  if (!imap_eol(p)) { tagged(tag, tl, "BAD %s", p->err); goto done; }
-  if (!mailbox_dir(&name, dir, sizeof dir) || !mbox_open(&mb, dir, 1)) {
+  if (!mailbox_dir(&name, dir, sizeof dir) || stat(dir, &sb) < 0) {
     tagged(tag, tl, "NO [NONEXISTENT] no such mailbox");
     goto done;
   }
-  for (i = 0; i < mb.n; i++) {
-    if (!(mb.m[i].flags & MF_SEEN)) unseen++;
-    if (mb.m[i].flags & MF_RECENT) recent++;
+  if (!folder_status_get(dir, &st)) {
+    tagged(tag, tl, "NO [SERVERBUG] cannot read the mailbox");
+    goto done;
   }
-  out_puts("* STATUS ");
-  out_string(name.s, name.len);
-  out_puts(" (");
-  p->pos = start;
-  while (imap_atom(p, &item)) {
-    if (!first) out_puts(" ");
-    first = 0;
-    if (imap_is(item, "MESSAGES")) out_printf("MESSAGES %zu", mb.n);
-    else if (imap_is(item, "RECENT")) out_printf("RECENT %zu", recent);
-    else if (imap_is(item, "UIDNEXT")) out_printf("UIDNEXT %u", (unsigned)mb.uidnext);
-    else if (imap_is(item, "UIDVALIDITY")) out_printf("UIDVALIDITY %u", (unsigned)mb.uidvalidity);
-    else if (cs_status_item(item)) cs_status_out(&mb);
-    else out_printf("UNSEEN %zu", unseen);
-    if (!imap_sp(p)) break;
-  }
-  out_puts(")\r\n");
-  mbox_close(&mb);
+  out_status(name.s, name.len, dir, &st, items, n);
   tagged(tag, tl, "OK STATUS completed");
 done:
   sa_free(&name);
@@ -525,15 +729,13 @@ static void do_store(const char *tag, size_t tl, imap_parser *p, int uid)
 {
   static imap_range ranges[IMAP_SEQSET_MAX];
   imap_seqset set = { ranges, IMAP_SEQSET_MAX, 0, 0 };
-  imap_span item, f;
+  imap_span item;
   unsigned flags = 0;
-  int mode, silent, paren, failed = 0;
-  size_t i;
+  int mode, silent, failed = 0, r;
+  size_t i, nk;
+  kw_name kws[KW_ARGS_MAX];
+  uint32_t kwmask = 0, named;
   cs_store cst = CS_STORE_ZERO;
-  static const struct { const char *name; unsigned bit; } fl[] = {
-    { "\\Seen", MF_SEEN }, { "\\Answered", MF_ANSWERED }, { "\\Flagged", MF_FLAGGED },
-    { "\\Deleted", MF_DELETED }, { "\\Draft", MF_DRAFT },
-  };
   if (!imap_seqset_parse(p, &set) || !imap_sp(p)) goto bad;
   if (imap_peek(p) == '(' && !cs_store_parse(p, &cst)) goto bad;
   if (!imap_atom(p, &item) || !imap_sp(p)) goto bad;
@@ -543,37 +745,47 @@ static void do_store(const char *tag, size_t tl, imap_parser *p, int uid)
   silent = item.len > 7 && imap_is((imap_span){ item.s + item.len - 7, 7 }, ".SILENT");
   if (silent) item.len -= 7;
   if (!imap_is(item, "FLAGS")) { p->err = "STORE wants FLAGS, +FLAGS or -FLAGS"; goto bad; }
-  paren = imap_peek(p) == '(';
-  if (paren) p->pos++;
-  while (!(paren && imap_peek(p) == ')') && p->pos < p->n) {
-    size_t k;
-    if (!imap_flag(p, &f)) goto bad;
-    for (k = 0; k < sizeof fl / sizeof fl[0]; k++)
-      if (imap_is(f, fl[k].name)) flags |= fl[k].bit;
-    /* keywords are accepted and not kept yet (PERMANENTFLAGS does not offer \*) */
-    if (imap_peek(p) == ' ') p->pos++;
-    else break;
-  }
-  if (paren && !imap_char(p, ')')) goto bad;
-  if (!imap_eol(p)) goto bad;
+  if ((r = parse_flags(p, 0, &flags, kws, &nk)) == 0 || !imap_eol(p)) goto bad;
+  if (r < 0) { tagged(tag, tl, "NO [LIMIT] too many keywords"); return; }
   if (S->mb.readonly) { tagged(tag, tl, "NO [READ-ONLY] mailbox is read-only"); return; }
   if (!uid)
     for (i = 0; i < set.n; i++)
       if (set.r[i].lo > S->mb.n || set.r[i].hi > S->mb.n) { p->err = "no such message"; goto bad; }
+  keyword_updates();
+  if (mode < 0) {
+    for (i = 0; i < nk; i++) {
+      int b = kw_find(&selkw, kws[i].s, kws[i].len);
+      if (b >= 0) kwmask |= (uint32_t)1 << b;
+    }
+  } else if (nk) {
+    /* names are only ever added to the file: more letters named means new keywords */
+    uint32_t before = kw_named(&selkw);
+    int ok = kw_assign(&selkw, S->mb.dir, kws, nk, unnamed_letters(), &kwmask);
+    if (kw_named(&selkw) != before) out_mailbox_flags();
+    if (!ok) {
+      if (errno == ENOSPC) tagged(tag, tl, "NO [LIMIT] at most %d keywords in a mailbox", KW_MAX);
+      else tagged(tag, tl, "NO [SERVERBUG] cannot save the keywords");
+      return;
+    }
+  }
+  named = kw_named(&selkw);
   imap_seqset_resolve(&set, uid ? (S->mb.n ? S->mb.m[S->mb.n - 1].uid : 0) : (uint32_t)S->mb.n);
   cs_store_begin(&S->mb, &cst);
   for (i = 0; i < S->mb.n; i++) {
     unsigned nf, old = S->mb.m[i].flags & ~MF_RECENT;
+    uint32_t ok = mbox_keywords(&S->mb, i), nkw;
     if (!imap_seqset_has(&set, uid ? S->mb.m[i].uid : (uint32_t)(i + 1))) continue;
     if (!cs_store_allowed(&S->mb, i, &cst, uid ? S->mb.m[i].uid : (uint32_t)(i + 1))) continue;
     nf = mode > 0 ? old | flags : mode < 0 ? old & ~flags : flags;
-    if (!mbox_set_flags(&S->mb, i, nf)) { failed = 1; continue; }
+    /* letters without a name stay as they are */
+    nkw = mode > 0 ? ok | kwmask : mode < 0 ? ok & ~kwmask : kwmask | (ok & ~named);
+    if (!mbox_set_flags_kw(&S->mb, i, nf, nkw)) { failed = 1; continue; }
     if (!silent || uid || cs_store_reports(&cst)) {
       int with_uid = uid || cs_store_reports(&cst);   /* RFC 7162 3.1: UID and MODSEQ */
       out_printf("* %zu FETCH (", i + 1);
       if (with_uid) out_printf("UID %u", (unsigned)S->mb.m[i].uid);
       if (!silent || uid) { out_puts(with_uid ? " FLAGS " : "FLAGS "); out_flags(&S->mb, i); }
-      cs_store_item(&S->mb, i, &cst, nf != old);
+      cs_store_item(&S->mb, i, &cst, nf != old || nkw != ok);
       out_puts(")\r\n");
     }
   }
@@ -606,25 +818,24 @@ static void do_uid_expunge(const char *tag, size_t tl, imap_parser *p)
   else tagged(tag, tl, "OK %sUID EXPUNGE completed", cs_highest_code(&S->mb));
 }
 
-static int parse_flag_list(imap_parser *p, unsigned *flags)
+/* The letters in folder dir for the keywords names[0..n): adds the names
+ * the folder lacks.  The selected mailbox's names are kept current (and a
+ * new one is told to the client).  1, or 0 with errno (ENOSPC: too many). */
+static int folder_keywords(const char *dir, const kw_name *names, size_t n, uint32_t *mask)
 {
-  static const struct { const char *name; unsigned bit; } fl[] = {
-    { "\\Seen", MF_SEEN }, { "\\Answered", MF_ANSWERED }, { "\\Flagged", MF_FLAGGED },
-    { "\\Deleted", MF_DELETED }, { "\\Draft", MF_DRAFT },
-  };
-  imap_span f;
-  size_t k;
-  *flags = 0;
-  if (!imap_char(p, '(')) return 0;
-  while (imap_peek(p) != ')') {
-    if (!imap_flag(p, &f)) return 0;
-    for (k = 0; k < sizeof fl / sizeof fl[0]; k++)
-      if (imap_is(f, fl[k].name)) *flags |= fl[k].bit;
-    if (imap_peek(p) == ' ') p->pos++;
-    else if (imap_peek(p) != ')') return imap_char(p, ')');
+  kwmap k = { 0 };
+  int ok;
+  *mask = 0;
+  if (!n) return 1;
+  if (S->selected && !strcmp(dir, S->mb.dir)) {
+    uint32_t before = kw_named(&selkw);
+    ok = kw_assign(&selkw, dir, names, n, unnamed_letters(), mask);
+    if (kw_named(&selkw) != before) out_mailbox_flags();
+    return ok;
   }
-  p->pos++;
-  return 1;
+  ok = kw_load(&k, dir) && kw_assign(&k, dir, names, n, 0, mask);
+  kw_free(&k);
+  return ok;
 }
 
 static void do_append(const char *tag, size_t tl, imap_parser *p)
@@ -634,11 +845,13 @@ static void do_append(const char *tag, size_t tl, imap_parser *p)
   unsigned flags = 0;
   time_t t = 0;
   imap_span data;
-  int lit;
-  uint32_t validity, uid;
+  int lit, r = 1;
+  uint32_t validity, uid, kw = 0;
   struct stat st;
+  kw_name kws[KW_ARGS_MAX];
+  size_t nk = 0;
   if (!imap_astring(p, &name) || !imap_sp(p)) goto bad;
-  if (imap_peek(p) == '(' && (!parse_flag_list(p, &flags) || !imap_sp(p))) goto bad;
+  if (imap_peek(p) == '(' && ((r = parse_flags(p, 1, &flags, kws, &nk)) == 0 || !imap_sp(p))) goto bad;
   if (imap_peek(p) == '"' && (!imap_datetime(p, &t) || !imap_sp(p))) goto bad;
   if (!imap_string_raw(p, &data, &lit) || !imap_eol(p)) goto bad;
   if (!lit) { p->err = "the message must be a literal"; goto bad; }
@@ -646,7 +859,13 @@ static void do_append(const char *tag, size_t tl, imap_parser *p)
     tagged(tag, tl, "NO [TRYCREATE] no such mailbox");
     goto done;
   }
-  if (!copy_append(dir, data.s, data.len, flags, t, &validity, &uid)) {
+  if (r < 0) { tagged(tag, tl, "NO [LIMIT] too many keywords"); goto done; }
+  if (!folder_keywords(dir, kws, nk, &kw)) {
+    if (errno == ENOSPC) tagged(tag, tl, "NO [LIMIT] at most %d keywords in a mailbox", KW_MAX);
+    else tagged(tag, tl, "NO [SERVERBUG] cannot save the keywords");
+    goto done;
+  }
+  if (!copy_append(dir, data.s, data.len, flags, kw, t, &validity, &uid)) {
     tagged(tag, tl, "NO [SERVERBUG] cannot store the message");
     goto done;
   }
@@ -661,6 +880,41 @@ done:
   sa_free(&name);
 }
 
+/* The keyword letters in dir for copies of the selected mailbox's messages
+ * idx[0..k): each keyword by its name (letters without a name are left
+ * behind).  1, or 0 with errno. */
+static int copy_keywords(const size_t *idx, size_t k, const char *dir, uint32_t *kw)
+{
+  kw_name names[KW_MAX];
+  uint32_t used = 0, mask, map[KW_MAX] = { 0 };
+  size_t i, n = 0;
+  int b;
+  for (i = 0; i < k; i++) used |= mbox_keywords(&S->mb, idx[i]);
+  used &= kw_named(&selkw);
+  if (!used) return 1;
+  if (!strcmp(dir, S->mb.dir)) {       /* the same folder: the same letters */
+    for (i = 0; i < k; i++) kw[i] = mbox_keywords(&S->mb, idx[i]) & used;
+    return 1;
+  }
+  for (b = 0; b < KW_MAX; b++)
+    if (used >> b & 1) names[n++] = (kw_name){ selkw.name[b], strlen(selkw.name[b]) };
+  if (!folder_keywords(dir, names, n, &mask)) return 0;
+  {
+    /* the destination's letter of each source letter */
+    kwmap d = { 0 };
+    if (!kw_load(&d, dir)) return 0;
+    for (b = 0; b < KW_MAX; b++) {
+      int t = (used >> b & 1) ? kw_find(&d, selkw.name[b], strlen(selkw.name[b])) : -1;
+      if (t >= 0) map[b] = (uint32_t)1 << t;
+    }
+    kw_free(&d);
+  }
+  for (i = 0; i < k; i++)
+    for (b = 0; b < KW_MAX; b++)
+      if ((mbox_keywords(&S->mb, idx[i]) & used) >> b & 1) kw[i] |= map[b];
+  return 1;
+}
+
 /* COPY and MOVE (RFC 6851). */
 static void do_copy(const char *tag, size_t tl, imap_parser *p, int uid, int move)
 {
@@ -669,7 +923,7 @@ static void do_copy(const char *tag, size_t tl, imap_parser *p, int uid, int mov
   sa name = SA_ZERO, su = SA_ZERO, du = SA_ZERO;
   char dir[MBOX_PATH_MAX];
   size_t *idx = 0, k = 0, i;
-  uint32_t validity = 0;
+  uint32_t validity = 0, *kw = 0;
   struct stat st;
   if (!imap_seqset_parse(p, &set) || !imap_sp(p) || !imap_astring(p, &name) || !imap_eol(p) ||
       (set.searchres && !searchres_fill(&S->mb, &set, uid, &p->err))) {
@@ -689,7 +943,12 @@ static void do_copy(const char *tag, size_t tl, imap_parser *p, int uid, int mov
   for (i = 0; i < S->mb.n; i++)
     if (imap_seqset_has(&set, uid ? S->mb.m[i].uid : (uint32_t)(i + 1))) idx[k++] = i;
   if (!k) { tagged(tag, tl, "OK %s completed, nothing to do", move ? "MOVE" : "COPY"); goto done; }
-  if (!copy_messages(&S->mb, idx, k, dir, &validity, &su, &du)) {
+  if (!(kw = calloc(k, sizeof *kw)) || !copy_keywords(idx, k, dir, kw)) {
+    if (errno == ENOSPC) tagged(tag, tl, "NO [LIMIT] at most %d keywords in a mailbox", KW_MAX);
+    else tagged(tag, tl, "NO [SERVERBUG] cannot save the keywords");
+    goto done;
+  }
+  if (!copy_messages(&S->mb, idx, k, kw, dir, &validity, &su, &du)) {
     tagged(tag, tl, "NO [SERVERBUG] cannot copy");
     goto done;
   }
@@ -708,6 +967,7 @@ static void do_copy(const char *tag, size_t tl, imap_parser *p, int uid, int mov
            (int)(name.len > 100 ? 100 : name.len), name.s, k);
 done:
   free(idx);
+  free(kw);
   sa_free(&name);
   sa_free(&su);
   sa_free(&du);

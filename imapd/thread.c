@@ -1,12 +1,15 @@
 /* THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256 section 3), the
  * steps numbered as in the RFC.  Containers live in one array and refer to
- * each other by index; every walk is a loop with a bound or an explicit
- * stack, so a long reply chain costs no C stack. */
+ * each other by 32-bit index; message ids are 64-bit keyed hashes in an
+ * open-addressing table that lives only during step 1; every walk is a
+ * loop with a bound or an explicit stack, so a long reply chain costs no C
+ * stack. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "checked.h"
+#include "strrank.h"
 #include "thread.h"
 
 /* ---- output ------------------------------------------------------------- */
@@ -16,107 +19,102 @@ static int put_num(sa *out, uint32_t v, int space)
   return (!space || sa_catc(out, ' ')) && sa_catu(out, v);
 }
 
+static void maybe_flush(sa *out, thread_flush *flush)
+{
+  if (flush && out->len >= THREAD_FLUSH) {
+    flush(out->s, out->len);
+    out->len = 0;
+  }
+}
+
 /* ---- ORDEREDSUBJECT ------------------------------------------------------ */
 
 static const thread_msg *sort_m;
 
-static int cmp_date(const thread_msg *a, size_t ia, const thread_msg *b, size_t ib)
+static int cmp_date(size_t a, size_t b)
 {
-  if (a->date != b->date) return a->date < b->date ? -1 : 1;
-  return ia < ib ? -1 : ia > ib;
+  if (sort_m[a].date != sort_m[b].date) return sort_m[a].date < sort_m[b].date ? -1 : 1;
+  return a < b ? -1 : a > b;
 }
 
 static int cmp_subject_date(const void *x, const void *y)
 {
-  size_t a = *(const size_t *)x, b = *(const size_t *)y;
-  int r = strcmp(sort_m[a].subject, sort_m[b].subject);
-  return r ? r : cmp_date(&sort_m[a], a, &sort_m[b], b);
+  uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+  if (sort_m[a].subject != sort_m[b].subject) return sort_m[a].subject < sort_m[b].subject ? -1 : 1;
+  return cmp_date(a, b);
 }
+
+static const uint32_t *sort_ord;
 
 static int cmp_first(const void *x, const void *y)
 {
-  /* x and y: the start of a thread in the subject order (an index into it) */
-  size_t a = *(const size_t *)x, b = *(const size_t *)y;
-  return cmp_date(&sort_m[a], a, &sort_m[b], b);
+  /* x and y: where a thread starts in the subject order */
+  return cmp_date(sort_ord[*(const uint32_t *)x], sort_ord[*(const uint32_t *)y]);
 }
 
-int thread_orderedsubject(const thread_msg *m, size_t n, sa *out)
+int thread_orderedsubject(const thread_msg *m, size_t n, sa *out, thread_flush *flush)
 {
-  size_t *ord = 0, *first = 0, *len = 0, *tm = 0, i, k, nt = 0;
+  uint32_t *ord = 0, *thr = 0;
+  size_t i, k, nt = 0;
   int ok = 0;
   if (!n) return 1;
-  if (!(ord = calloc(n, sizeof *ord)) || !(first = calloc(n, sizeof *first)) ||
-      !(len = calloc(n, sizeof *len)) || !(tm = calloc(n, sizeof *tm))) {
+  if (n > UINT32_MAX) { errno = ERANGE; return 0; }
+  if (!(ord = calloc(n, sizeof *ord)) || !(thr = calloc(n, sizeof *thr))) {
     errno = ENOMEM;
     goto done;
   }
-  for (i = 0; i < n; i++) ord[i] = i;
+  for (i = 0; i < n; i++) ord[i] = (uint32_t)i;
   sort_m = m;
   qsort(ord, n, sizeof *ord, cmp_subject_date);
-  for (i = 0; i < n; i = k) {
-    for (k = i + 1; k < n && strcmp(m[ord[k]].subject, m[ord[i]].subject) == 0; k++) {}
-    first[nt] = i;
-    len[nt] = k - i;
-    tm[nt] = ord[i];
-    nt++;
-  }
-  /* the threads by the date of their first message: sort the thread
-   * numbers by that message, then map back */
-  {
-    size_t *idx = calloc(nt, sizeof *idx), *pos = calloc(n, sizeof *pos);
-    if (!idx || !pos) { free(idx); free(pos); errno = ENOMEM; goto done; }
-    for (i = 0; i < nt; i++) { idx[i] = tm[i]; pos[tm[i]] = i; }
-    qsort(idx, nt, sizeof *idx, cmp_first);
-    for (i = 0; i < nt; i++) {
-      size_t t = pos[idx[i]], j;
-      if (!sa_catc(out, '(') || !put_num(out, m[ord[first[t]]].num, 0)) { free(idx); free(pos); goto done; }
-      for (j = 1; j < len[t]; j++) {
-        int many = len[t] > 2;
-        if ((j == 1 && !sa_catc(out, ' ')) || (many && !sa_catc(out, '(')) ||
-            !put_num(out, m[ord[first[t] + j]].num, 0) || (many && !sa_catc(out, ')'))) {
-          free(idx);
-          free(pos);
-          goto done;
-        }
-      }
-      if (!sa_catc(out, ')')) { free(idx); free(pos); goto done; }
+  /* a thread per subject, started by its earliest message */
+  for (i = 0; i < n; i++)
+    if (!i || m[ord[i]].subject != m[ord[i - 1]].subject) thr[nt++] = (uint32_t)i;
+  /* the threads by the date of their first message */
+  sort_ord = ord;
+  qsort(thr, nt, sizeof *thr, cmp_first);
+  for (i = 0; i < nt; i++) {
+    size_t s = thr[i], len;
+    for (len = 1; s + len < n && m[ord[s + len]].subject == m[ord[s]].subject; len++) {}
+    if (!sa_catc(out, '(') || !put_num(out, m[ord[s]].num, 0)) goto done;
+    for (k = 1; k < len; k++) {
+      int many = len > 2;
+      if ((k == 1 && !sa_catc(out, ' ')) || (many && !sa_catc(out, '(')) ||
+          !put_num(out, m[ord[s + k]].num, 0) || (many && !sa_catc(out, ')')))
+        goto done;
     }
-    free(idx);
-    free(pos);
+    if (!sa_catc(out, ')')) goto done;
+    maybe_flush(out, flush);
   }
   ok = 1;
 done:
   free(ord);
-  free(first);
-  free(len);
-  free(tm);
+  free(thr);
   return ok;
 }
 
 /* ---- REFERENCES ------------------------------------------------------------ */
 
-/* Indexes are 32 bits: containers number at most MBOX_MESSAGES_MAX twice
- * plus THREAD_IDS_MAX; small entries keep a large folder's threading in a
- * few megabytes. */
+/* Container i < n is message i's; dummies (ids no message has had yet, and
+ * the ones step 5 makes) come after.  A dummy whose id turns up as a later
+ * message's is moved into that message's container and its slot reused. */
 typedef struct cont {
-  const char *id;          /* message id (in the caller's strings), or NULL */
-  time_t date;             /* sort key: the message's, or a dummy's first child's */
-  int32_t msg;             /* index in m, or -1 for a dummy */
-  int32_t parent, child, next;
-  int32_t seq;
-  uint32_t idlen;
+  int32_t parent, child, next;   /* -1 none; parent -2: a free slot */
 } cont;
 
-typedef struct tctx {
-  const thread_msg *m;
-  size_t n;
+struct thread_refs {
+  size_t n, added;
   cont *c;
-  size_t nc, cap;
-  int32_t *hash;           /* message id -> container */
-  size_t hsize;            /* power of two */
-  long root;               /* the virtual root: its children are the root set */
-  size_t per;              /* ids taken from one message's references */
-} tctx;
+  size_t nc, ccap;
+  uint64_t *idh;           /* per container: the hash of its id (step 1 only) */
+  int32_t *tab;            /* id hash -> container, -1 empty (step 1 only) */
+  size_t tsize, tused;     /* at most three quarters full */
+  size_t extra;            /* dummies in use for ids */
+  long freed;              /* free dummy slots, linked by next */
+  const thread_msg *m;
+  long root;
+};
+
+#define IS_MSG(t, c) ((size_t)(c) < (t)->n)
 
 /* The next "<id>" of a field value at *pos: 1 with id and len, else 0. */
 static int next_id(const char *s, size_t *pos, const char **id, size_t *len)
@@ -150,48 +148,108 @@ static size_t count_ids(const char *s)
   return k;
 }
 
-static size_t hash_of(const char *s, size_t n)
+/* A dummy container, from the free slots or new. */
+static long new_cont(thread_refs *t)
 {
-  size_t h = 2166136261u, i;
-  for (i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-  return h;
-}
-
-static long new_cont(tctx *t, long msg)
-{
-  cont *c;
-  if (t->nc == t->cap) { errno = ENOMEM; return -1; }   /* sized in advance: cannot happen */
-  c = &t->c[t->nc];
-  c->msg = (int32_t)msg;
-  c->parent = c->child = c->next = -1;
-  c->id = 0;
-  c->idlen = 0;
-  c->date = 0;
-  c->seq = (int32_t)msg;
-  return (long)t->nc++;
-}
-
-/* The container of id, made (a dummy) when new; *found set when it was there. */
-static long find_id(tctx *t, const char *id, size_t len, int *found)
-{
-  size_t h = hash_of(id, len) & (t->hsize - 1);
   long k;
-  while (t->hash[h] >= 0) {
-    cont *c = &t->c[t->hash[h]];
-    if (c->idlen == len && memcmp(c->id, id, len) == 0) { *found = 1; return t->hash[h]; }
-    h = (h + 1) & (t->hsize - 1);
+  if (t->freed >= 0) {
+    k = t->freed;
+    t->freed = t->c[k].next;
+  } else {
+    if (t->nc == t->ccap) {
+      size_t cap = t->ccap + t->ccap / 2 + 16, bytes;
+      cont *nc;
+      if (cap > INT32_MAX) cap = INT32_MAX;
+      if (t->nc == cap || !size_mul(cap, sizeof *t->idh, &bytes)) { errno = ERANGE; return -1; }
+      if (!(nc = realloc(t->c, cap * sizeof *nc))) { errno = ENOMEM; return -1; }   /* smaller than bytes */
+      t->c = nc;
+      if (t->idh) {
+        uint64_t *h = realloc(t->idh, bytes);
+        if (!h) { errno = ENOMEM; return -1; }
+        t->idh = h;
+      }
+      t->ccap = cap;
+    }
+    k = (long)t->nc++;
   }
-  *found = 0;
-  if ((k = new_cont(t, -1)) < 0) return -1;
-  t->c[k].id = id;
-  t->c[k].idlen = (uint32_t)len;
-  t->hash[h] = (int32_t)k;
+  t->c[k].parent = t->c[k].child = t->c[k].next = -1;
+  if (t->idh) t->idh[k] = 0;
   return k;
+}
+
+/* Where hash h starts in a table of size slots (any size below 2^32). */
+static size_t home(uint64_t h, size_t size)
+{
+  return (size_t)(((h >> 32) * (uint64_t)size) >> 32);
+}
+
+static int grow_tab(thread_refs *t, size_t want)
+{
+  size_t size = want + want / 3 + 64, i, bytes;
+  int32_t *tab;
+  if (size <= t->tsize) return 1;
+  if (size > UINT32_MAX || !size_mul(size, sizeof *tab, &bytes)) { errno = ERANGE; return 0; }
+  if (!(tab = malloc(bytes))) { errno = ENOMEM; return 0; }
+  for (i = 0; i < size; i++) tab[i] = -1;
+  for (i = 0; i < t->tsize; i++)
+    if (t->tab[i] >= 0) {
+      size_t h = home(t->idh[t->tab[i]], size);
+      while (tab[h] >= 0) h = h + 1 == size ? 0 : h + 1;
+      tab[h] = t->tab[i];
+    }
+  free(t->tab);
+  t->tab = tab;
+  t->tsize = size;
+  return 1;
+}
+
+/* The slot of hash h: its container's or the empty one where it goes. */
+static size_t slot(const thread_refs *t, uint64_t h)
+{
+  size_t k = home(h, t->tsize);
+  while (t->tab[k] >= 0 && t->idh[t->tab[k]] != h) k = k + 1 == t->tsize ? 0 : k + 1;
+  return k;
+}
+
+/* Container c, id hash h, goes in the table at k. */
+static int insert(thread_refs *t, size_t k, uint64_t h, long c)
+{
+  t->idh[c] = h;
+  t->tab[k] = (int32_t)c;
+  t->tused++;
+  return t->tused * 4 <= t->tsize * 3 || grow_tab(t, t->tused + t->tused / 2);
+}
+
+thread_refs *thread_refs_new(size_t n)
+{
+  thread_refs *t = calloc(1, sizeof *t);
+  if (!t) { errno = ENOMEM; return 0; }
+  if (n > (size_t)INT32_MAX / 2) { free(t); errno = ERANGE; return 0; }
+  t->n = t->nc = n;
+  t->root = t->freed = -1;
+  t->ccap = n + n / 16 + 16;
+  if (!(t->c = calloc(t->ccap, sizeof *t->c)) || !(t->idh = calloc(t->ccap, sizeof *t->idh)) ||
+      !grow_tab(t, n + 16)) {
+    thread_refs_free(t);
+    errno = ENOMEM;
+    return 0;
+  }
+  memset(t->c, 0xff, t->ccap * sizeof *t->c);     /* every link -1 */
+  return t;
+}
+
+void thread_refs_free(thread_refs *t)
+{
+  if (!t) return;
+  free(t->c);
+  free(t->idh);
+  free(t->tab);
+  free(t);
 }
 
 /* Would making c a child of p make a loop (c is p or one of its
  * ancestors)?  Too deep counts as a loop: the link is not made. */
-static int would_loop(const tctx *t, long p, long c)
+static int would_loop(const thread_refs *t, long p, long c)
 {
   size_t d = 0;
   for (; p >= 0; p = t->c[p].parent)
@@ -199,7 +257,7 @@ static int would_loop(const tctx *t, long p, long c)
   return 0;
 }
 
-static void unlink_child(tctx *t, long c)
+static void unlink_child(thread_refs *t, long c)
 {
   long p = t->c[c].parent;
   int32_t *at;
@@ -209,68 +267,105 @@ static void unlink_child(tctx *t, long c)
   t->c[c].parent = t->c[c].next = -1;
 }
 
-static void add_child(tctx *t, long p, long c)
+static void add_child(thread_refs *t, long p, long c)
 {
-  t->c[c].parent = p;
+  t->c[c].parent = (int32_t)p;
   t->c[c].next = t->c[p].child;
-  t->c[p].child = c;
+  t->c[p].child = (int32_t)c;
 }
 
-/* Step 1: containers for every message and every id it refers to. */
-static int step1(tctx *t)
+/* Message container i takes dummy d's place and links; d's slot is freed. */
+static void take_over(thread_refs *t, long i, long d)
 {
-  size_t i;
-  for (i = 0; i < t->n; i++) {
-    const thread_msg *m = &t->m[i];
-    const char *refs = count_ids(m->refs) ? m->refs : m->inreplyto, *id;
-    size_t pos = 0, len, total = count_ids(refs), skip = total > t->per ? total - t->per : 0, k = 0;
-    long mc = -1, prev = -1, c;
-    int found;
-    if (m->msgid && next_id(m->msgid, &pos, &id, &len)) {
-      if ((mc = find_id(t, id, len, &found)) < 0) return 0;
-      if (t->c[mc].msg >= 0) mc = -1;       /* a duplicate id: a container of its own */
-      else { t->c[mc].msg = (int32_t)i; t->c[mc].seq = (int32_t)i; }
-    }
-    if (mc < 0 && (mc = new_cont(t, (long)i)) < 0) return 0;
-    /* (A) the references, each the parent of the next */
-    pos = 0;
-    while (refs && next_id(refs, &pos, &id, &len)) {
-      if (k++ < skip) continue;
-      if ((c = find_id(t, id, len, &found)) < 0) return 0;
-      if (prev >= 0 && c != prev && t->c[c].parent < 0 && !would_loop(t, prev, c)) add_child(t, prev, c);
-      prev = c;
-    }
-    /* (B) the last reference is the message's parent */
-    if (prev >= 0 && prev != mc && !would_loop(t, prev, mc)) {
-      unlink_child(t, mc);
-      add_child(t, prev, mc);
-    }
+  long k, p = t->c[d].parent;
+  int32_t *at;
+  t->c[i].child = t->c[d].child;
+  for (k = t->c[i].child; k >= 0; k = t->c[k].next) t->c[k].parent = (int32_t)i;
+  if (p >= 0) {
+    for (at = &t->c[p].child; *at >= 0; at = &t->c[*at].next)
+      if (*at == d) { *at = (int32_t)i; break; }
+    t->c[i].parent = (int32_t)p;
+    t->c[i].next = t->c[d].next;
   }
+  t->c[d].parent = -2;
+  t->c[d].child = -1;
+  t->c[d].next = (int32_t)t->freed;
+  t->freed = d;
+  t->extra--;
+}
+
+/* Step 1 for one message: its container, then its references. */
+int thread_refs_add(thread_refs *t, const char *msgid, const char *refs, const char *inreplyto)
+{
+  long i = (long)t->added, prev = -1, c;
+  size_t pos = 0, len, total, skip, k = 0, sk;
+  const char *id;
+  int only_first = 0;
+  uint64_t h;
+  if (t->added >= t->n || !t->tab) { errno = ERANGE; return 0; }
+  if (msgid && next_id(msgid, &pos, &id, &len)) {
+    h = strrank_hash(id, len);
+    sk = slot(t, h);
+    if ((c = t->tab[sk]) < 0) {
+      if (!insert(t, sk, h, i)) return 0;
+    } else if (!IS_MSG(t, c)) {
+      take_over(t, i, c);
+      t->idh[i] = h;
+      t->tab[sk] = (int32_t)i;
+    }                       /* else a duplicate id: the message keeps a container of its own */
+  }
+  /* no id in References: the first of In-Reply-To is the parent */
+  if (!(total = count_ids(refs))) {
+    refs = inreplyto;
+    only_first = 1;
+    total = count_ids(refs) ? 1 : 0;
+  }
+  skip = total > THREAD_REFS_MAX ? total - THREAD_REFS_MAX : 0;
+  /* (A) the references, each the parent of the next */
+  pos = 0;
+  while (total && next_id(refs, &pos, &id, &len)) {
+    if (k++ < skip) continue;
+    h = strrank_hash(id, len);
+    sk = slot(t, h);
+    if ((c = t->tab[sk]) < 0 && t->extra < (size_t)THREAD_EXTRA_IDS) {
+      if ((c = new_cont(t)) < 0 || !insert(t, sk, h, c)) return 0;
+      t->extra++;
+    }                       /* (past THREAD_EXTRA_IDS: a gap in the chain) */
+    if (c >= 0 && prev >= 0 && c != prev && t->c[c].parent < 0 && !would_loop(t, prev, c)) add_child(t, prev, c);
+    prev = c;
+    if (only_first) break;
+  }
+  /* (B) the last reference is the message's parent */
+  if (prev >= 0 && prev != i && !would_loop(t, prev, i)) {
+    unlink_child(t, i);
+    add_child(t, prev, i);
+  }
+  t->added++;
   return 1;
 }
 
 /* Step 4 for the children of p: dummies without children go, dummies with
  * children give them to p (at the root only when there is one). */
-static void prune(tctx *t, long p)
+static void prune(thread_refs *t, long p)
 {
   int is_root = p == t->root;
   long prev = -1, c = t->c[p].child;
   while (c >= 0) {
     cont *x = &t->c[c];
     long next = x->next;
-    if (x->msg < 0 && (x->child < 0 || !is_root || t->c[x->child].next < 0)) {
+    if (!IS_MSG(t, c) && (x->child < 0 || !is_root || t->c[x->child].next < 0)) {
       long first = x->child, last = -1, k;
       if (first < 0) {
-        if (prev < 0) t->c[p].child = next;
-        else t->c[prev].next = next;
+        if (prev < 0) t->c[p].child = (int32_t)next;
+        else t->c[prev].next = (int32_t)next;
         x->parent = x->next = -1;
         c = next;
         continue;
       }
-      for (k = first; k >= 0; k = t->c[k].next) { t->c[k].parent = p; last = k; }
-      t->c[last].next = next;
-      if (prev < 0) t->c[p].child = first;
-      else t->c[prev].next = first;
+      for (k = first; k >= 0; k = t->c[k].next) { t->c[k].parent = (int32_t)p; last = k; }
+      t->c[last].next = (int32_t)next;
+      if (prev < 0) t->c[p].child = (int32_t)first;
+      else t->c[prev].next = (int32_t)first;
       x->child = -1;
       x->parent = x->next = -1;
       c = first;              /* the promoted children are looked at in turn */
@@ -281,23 +376,33 @@ static void prune(tctx *t, long p)
   }
 }
 
-static const cont *sort_c;
+static const thread_refs *sort_t;
+
+/* The message that dates container c: its own, or a dummy's first child
+ * (dummies are only at the root then, with messages below them). */
+static long key_of(const thread_refs *t, long c)
+{
+  while (c >= 0 && !IS_MSG(t, c)) c = t->c[c].child;
+  return c;
+}
 
 static int cmp_cont(const void *a, const void *b)
 {
-  const cont *x = &sort_c[*(const long *)a], *y = &sort_c[*(const long *)b];
-  if (x->date != y->date) return x->date < y->date ? -1 : 1;
-  return x->seq < y->seq ? -1 : x->seq > y->seq;
+  long x = key_of(sort_t, *(const int32_t *)a), y = key_of(sort_t, *(const int32_t *)b);
+  const thread_msg *m = sort_t->m;
+  if (x < 0 || y < 0) return (x >= 0) - (y >= 0);
+  if (m[x].date != m[y].date) return m[x].date < m[y].date ? -1 : 1;
+  return x < y ? -1 : x > y;
 }
 
 /* Sorts the children of p by date, then sequence; buf has room for all. */
-static void sort_children(tctx *t, long p, long *buf)
+static void sort_children(thread_refs *t, long p, int32_t *buf)
 {
   size_t k = 0, i;
   long c;
-  for (c = t->c[p].child; c >= 0; c = t->c[c].next) buf[k++] = c;
+  for (c = t->c[p].child; c >= 0; c = t->c[c].next) buf[k++] = (int32_t)c;
   if (k < 2) return;
-  sort_c = t->c;
+  sort_t = t;
   qsort(buf, k, sizeof *buf, cmp_cont);
   t->c[p].child = buf[0];
   for (i = 0; i + 1 < k; i++) t->c[buf[i]].next = buf[i + 1];
@@ -306,88 +411,80 @@ static void sort_children(tctx *t, long p, long *buf)
 
 /* Step 6: every set of siblings by date; a dummy (only at the root after
  * step 4) dates from its first child. */
-static void sort_all(tctx *t, long *buf)
+static void sort_all(thread_refs *t, int32_t *buf)
 {
   size_t i;
-  long c;
   for (i = 0; i < t->nc; i++)
-    if ((long)i != t->root) sort_children(t, (long)i, buf);
-  for (c = t->c[t->root].child; c >= 0; c = t->c[c].next)
-    if (t->c[c].msg < 0 && t->c[c].child >= 0) {
-      t->c[c].date = t->c[t->c[c].child].date;
-      t->c[c].seq = t->c[t->c[c].child].seq;
-    }
+    if ((long)i != t->root && t->c[i].parent != -2) sort_children(t, (long)i, buf);
   sort_children(t, t->root, buf);
 }
 
-static const char *subj(const tctx *t, long c)
+static uint32_t subj(const thread_refs *t, long c)
 {
-  long k = t->c[c].msg >= 0 ? c : t->c[c].child;
-  if (k < 0 || t->c[k].msg < 0) return "";
-  return t->m[t->c[k].msg].subject;
+  long k = IS_MSG(t, c) ? c : t->c[c].child;
+  if (k < 0 || !IS_MSG(t, k)) return 0;
+  return t->m[k].subject;
 }
 
-static int is_reply(const tctx *t, long c)
+static int is_reply(const thread_refs *t, long c)
 {
-  return t->c[c].msg >= 0 && t->m[t->c[c].msg].reply;
+  return IS_MSG(t, c) && t->m[c].reply;
 }
 
-/* Step 5: root threads with the same base subject gathered. */
-static int step5(tctx *t)
+/* Step 5: root threads with the same base subject gathered.  tab: by
+ * subject rank, the index in the root list of the thread kept for it. */
+static int step5(thread_refs *t)
 {
-  size_t nr = 0, i, hs = 1;
-  long c, *ra = 0, *tab = 0, *pos = 0;
+  size_t nr = 0, i, ranks = 1;
+  long c;
+  int32_t *ra = 0, *tab = 0;
   int ok = 0;
   for (c = t->c[t->root].child; c >= 0; c = t->c[c].next) nr++;
   if (!nr) return 1;
-  while (hs < nr * 2) hs <<= 1;
-  if (!(ra = calloc(nr, sizeof *ra)) || !(tab = malloc(hs * sizeof *tab)) || !(pos = malloc(t->cap * sizeof *pos))) {
+  for (i = 0; i < t->n; i++)
+    if (t->m[i].subject >= ranks) ranks = (size_t)t->m[i].subject + 1;
+  if (!(ra = calloc(nr, sizeof *ra)) || !(tab = calloc(ranks, sizeof *tab))) {
     errno = ENOMEM;
     goto done;
   }
-  for (i = 0; i < hs; i++) tab[i] = -1;
-  for (i = 0, c = t->c[t->root].child; c >= 0; c = t->c[c].next, i++) { ra[i] = c; pos[c] = (long)i; }
+  for (i = 0; i < ranks; i++) tab[i] = -1;
+  for (i = 0, c = t->c[t->root].child; c >= 0; c = t->c[c].next, i++) ra[i] = (int32_t)c;
   /* (A, B) the subject table */
   for (i = 0; i < nr; i++) {
-    const char *s = subj(t, ra[i]);
-    size_t h;
-    if (!*s) continue;
-    for (h = hash_of(s, strlen(s)) & (hs - 1); tab[h] >= 0 && strcmp(subj(t, tab[h]), s) != 0; h = (h + 1) & (hs - 1)) {}
-    if (tab[h] < 0) tab[h] = ra[i];
-    else if (t->c[tab[h]].msg >= 0 && (t->c[ra[i]].msg < 0 || (is_reply(t, tab[h]) && !is_reply(t, ra[i]))))
-      tab[h] = ra[i];
+    uint32_t s = subj(t, ra[i]);
+    long x, r = ra[i];
+    if (!s) continue;
+    if (tab[s] < 0) { tab[s] = (int32_t)i; continue; }
+    x = ra[tab[s]];
+    if (IS_MSG(t, x) && (!IS_MSG(t, r) || (is_reply(t, x) && !is_reply(t, r)))) tab[s] = (int32_t)i;
   }
   /* (C) merging */
   for (i = 0; i < nr; i++) {
     long r = ra[i], x;
-    const char *s;
-    size_t h;
-    if (r < 0) continue;
-    s = subj(t, r);
-    if (!*s) continue;
-    for (h = hash_of(s, strlen(s)) & (hs - 1); tab[h] >= 0 && strcmp(subj(t, tab[h]), s) != 0; h = (h + 1) & (hs - 1)) {}
-    x = tab[h];
-    if (x < 0 || x == r) continue;
+    uint32_t s;
+    size_t j;
+    if (r < 0 || !(s = subj(t, r))) continue;
+    j = (size_t)tab[s];
+    if (j == i) continue;
+    x = ra[j];
     ra[i] = -1;
     t->c[r].parent = t->c[r].next = -1;
-    if (t->c[x].msg < 0 && t->c[r].msg < 0) {
+    if (!IS_MSG(t, x) && !IS_MSG(t, r)) {
       long k = t->c[r].child, nk;
       for (; k >= 0; k = nk) { nk = t->c[k].next; add_child(t, x, k); }
       t->c[r].child = -1;
-    } else if (t->c[x].msg < 0 || (is_reply(t, r) && !is_reply(t, x))) {
+    } else if (!IS_MSG(t, x) || (is_reply(t, r) && !is_reply(t, x))) {
       add_child(t, x, r);
     } else {
-      long d = new_cont(t, -1);
+      long d = new_cont(t);
       if (d < 0) goto done;
-      ra[pos[x]] = d;
-      pos[d] = pos[x];
+      ra[j] = (int32_t)d;
       t->c[x].parent = t->c[x].next = -1;
       add_child(t, d, x);
       add_child(t, d, r);
-      tab[h] = d;
     }
   }
-  /* the root set again, from the table of roots */
+  /* the root set again, from the list of roots */
   t->c[t->root].child = -1;
   for (i = nr; i-- > 0;)
     if (ra[i] >= 0) { t->c[ra[i]].parent = -1; add_child(t, t->root, ra[i]); }
@@ -395,13 +492,12 @@ static int step5(tctx *t)
 done:
   free(ra);
   free(tab);
-  free(pos);
   return ok;
 }
 
 /* Step 7: one thread, depth first, with an explicit stack of the siblings
  * still to write. */
-static int emit(const tctx *t, long top, long *stack, sa *out)
+static int emit(const thread_refs *t, long top, int32_t *stack, sa *out)
 {
   size_t sp = 0;
   long cur = top;
@@ -409,8 +505,8 @@ static int emit(const tctx *t, long top, long *stack, sa *out)
   for (;;) {
     for (;;) {
       const cont *x = &t->c[cur];
-      if (x->msg >= 0) {     /* dummies are only at the root, written by the caller */
-        if (!put_num(out, t->m[x->msg].num, space)) return 0;
+      if (IS_MSG(t, cur)) {  /* dummies are only at the root, written by the caller */
+        if (!put_num(out, t->m[cur].num, space)) return 0;
         space = 1;
       }
       if (x->child < 0) break;
@@ -436,70 +532,52 @@ static int emit(const tctx *t, long top, long *stack, sa *out)
   }
 }
 
-int thread_references(const thread_msg *m, size_t n, sa *out)
+int thread_references(thread_refs *t, const thread_msg *m, size_t n, sa *out, thread_flush *flush)
 {
-  tctx t;
-  size_t i, ids = 0, cap;
-  long *buf = 0, c;
+  size_t i;
+  int32_t *buf = 0;
+  long c;
   int ok = 0;
-  memset(&t, 0, sizeof t);
+  if (n != t->added || n != t->n || !t->tab) { errno = ERANGE; return 0; }
   if (!n) return 1;
-  t.m = m;
-  t.n = n;
-  t.per = THREAD_REFS_MAX;
-  while (t.per > 1 && (!size_mul(n, t.per + 1, &cap) || cap > (size_t)THREAD_IDS_MAX)) t.per /= 2;
-  for (i = 0; i < n; i++) {
-    size_t r = count_ids(m[i].refs);
-    if (!r) r = count_ids(m[i].inreplyto);
-    ids += 1 + (r > t.per ? t.per : r);
-  }
-  /* every id, a dummy per message for step 5, the root */
-  if (!size_add(ids, n, &cap) || !size_add(cap, 1, &cap)) return 0;
-  if (cap > INT32_MAX) { errno = ERANGE; return 0; }
-  t.cap = cap;
-  t.hsize = 1;
-  while (t.hsize <= ids + ids / 2) t.hsize <<= 1;    /* at most two thirds full */
-  if (!(t.c = calloc(cap, sizeof *t.c)) || !(t.hash = malloc(t.hsize * sizeof *t.hash)) ||
-      !(buf = calloc(cap, sizeof *buf))) {
-    errno = ENOMEM;
-    goto done;
-  }
-  for (i = 0; i < t.hsize; i++) t.hash[i] = -1;
-  if (!step1(&t)) goto done;
-  for (i = 0; i < t.nc; i++)
-    if (t.c[i].msg >= 0) t.c[i].date = m[t.c[i].msg].date;
-  /* (2) the root set; (3) the id table is not needed after this */
-  if ((t.root = new_cont(&t, -1)) < 0) goto done;
-  for (i = t.nc - 1; i-- > 0;)
-    if (t.c[i].parent < 0) add_child(&t, t.root, (long)i);
-  free(t.hash);
-  t.hash = 0;
+  t->m = m;
+  /* (3) the id table is not needed after step 1 */
+  free(t->tab);
+  t->tab = 0;
+  free(t->idh);
+  t->idh = 0;
+  /* (2) the root set */
+  if ((t->root = new_cont(t)) < 0) return 0;
+  for (i = t->nc; i-- > 0;)
+    if ((long)i != t->root && t->c[i].parent == -1) add_child(t, t->root, (long)i);
   /* (4): below the root first, so that the root's dummies are judged by
    * the children they keep */
-  for (i = 0; i < t.nc; i++)
-    if ((long)i != t.root) prune(&t, (long)i);
-  prune(&t, t.root);
+  for (i = 0; i < t->nc; i++)
+    if ((long)i != t->root && t->c[i].parent != -2) prune(t, (long)i);
+  prune(t, t->root);
   /* (5), with the siblings in date order first so "first child" means the earliest */
-  sort_all(&t, buf);
-  if (!step5(&t)) goto done;
-  /* (6) */
-  sort_all(&t, buf);
+  if (!(buf = calloc(t->nc, sizeof *buf))) { errno = ENOMEM; return 0; }
+  sort_all(t, buf);
+  if (!step5(t)) goto done;
+  /* (6); step 5 may have made containers */
+  free(buf);
+  if (!(buf = calloc(t->nc, sizeof *buf))) { errno = ENOMEM; return 0; }
+  sort_all(t, buf);
   /* (7) */
-  for (c = t.c[t.root].child; c >= 0; c = t.c[c].next) {
+  for (c = t->c[t->root].child; c >= 0; c = t->c[c].next) {
     if (!sa_catc(out, '(')) goto done;
-    if (t.c[c].msg >= 0) {
-      if (!emit(&t, c, buf, out)) goto done;
+    if (IS_MSG(t, c)) {
+      if (!emit(t, c, buf, out)) goto done;
     } else {
       long k;
-      for (k = t.c[c].child; k >= 0; k = t.c[k].next)
-        if (!sa_catc(out, '(') || !emit(&t, k, buf, out) || !sa_catc(out, ')')) goto done;
+      for (k = t->c[c].child; k >= 0; k = t->c[k].next)
+        if (!sa_catc(out, '(') || !emit(t, k, buf, out) || !sa_catc(out, ')')) goto done;
     }
     if (!sa_catc(out, ')')) goto done;
+    maybe_flush(out, flush);
   }
   ok = 1;
 done:
-  free(t.c);
-  free(t.hash);
   free(buf);
   return ok;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strrank.h"
 #include "subject.h"
 #include "thread.h"
 
@@ -22,29 +23,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   char *buf = malloc(size + 1), *line, *save = 0;
   thread_msg m[FUZZ_MSGS];
-  sa subj[FUZZ_MSGS], out = SA_ZERO;
-  size_t n = 0, i;
-  if (!buf) return 0;
-  memcpy(buf, data, size);
-  buf[size] = 0;
-  memset(subj, 0, sizeof subj);
-  for (line = strtok_r(buf, "\n", &save); line && n < FUZZ_MSGS; line = strtok_r(0, "\n", &save)) {
+  uint32_t ids[FUZZ_MSGS];
+  sa subj = SA_ZERO, out = SA_ZERO;
+  strrank *rk = strrank_new(FUZZ_MSGS);
+  thread_refs *tr = thread_refs_new(FUZZ_MSGS);
+  size_t n = 0;
+  int ok = buf && rk && tr;
+  if (ok) {
+    memcpy(buf, data, size);
+    buf[size] = 0;
+  }
+  for (line = ok ? strtok_r(buf, "\n", &save) : 0; line && n < FUZZ_MSGS; line = strtok_r(0, "\n", &save)) {
     char *f[5] = { line, 0, 0, 0, 0 }, *p;
     size_t k;
     for (k = 1; k < 5 && (p = strchr(f[k - 1], '|')); k++) { *p = 0; f[k] = p + 1; }
-    if (!subject_base(f[0], strlen(f[0]), &subj[n], &m[n].reply) || !sa_0(&subj[n])) continue;
+    int reply;
+    if (!subject_base(f[0], strlen(f[0]), &subj, &reply) || !strrank_add(rk, subj.s ? subj.s : "", subj.len, &ids[n]) ||
+        !thread_refs_add(tr, f[1], f[2], f[3])) {
+      ok = 0;
+      break;
+    }
     m[n].num = (uint32_t)(n + 1);
-    m[n].subject = subj[n].s;
-    m[n].msgid = f[1];
-    m[n].refs = f[2];
-    m[n].inreplyto = f[3];
+    m[n].reply = reply ? 1u : 0u;
     m[n].date = f[4] ? (time_t)atoi(f[4]) : 0;
     n++;
   }
-  if (thread_references(m, n, &out) && count_nums(&out) != n) __builtin_trap();
-  out.len = 0;
-  if (thread_orderedsubject(m, n, &out) && count_nums(&out) != n) __builtin_trap();
-  for (i = 0; i < FUZZ_MSGS; i++) sa_free(&subj[i]);
+  if (ok && strrank_finish(rk)) {
+    size_t i;
+    for (i = 0; i < n; i++) m[i].subject = strrank_rank(rk, ids[i]);
+    if (thread_references(tr, m, n, &out, 0) && count_nums(&out) != n) __builtin_trap();
+    out.len = 0;
+    if (thread_orderedsubject(m, n, &out, 0) && count_nums(&out) != n) __builtin_trap();
+  }
+  strrank_free(rk);
+  thread_refs_free(tr);
+  sa_free(&subj);
   sa_free(&out);
   free(buf);
   return 0;
