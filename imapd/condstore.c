@@ -276,24 +276,6 @@ void cs_select_done(mbox *mb, cs_select *sel)
 
 /* ---- STATUS ------------------------------------------------------------ */
 
-int cs_status_item(imap_span item) { return imap_is(item, "HIGHESTMODSEQ"); }
-
-void cs_status_out(mbox *mb)
-{
-  modseq t = MODSEQ_ZERO;
-  if (!strcmp(ms_dir, mb->dir)) {
-    /* the table in memory, brought up to the folder as STATUS just listed it */
-    sync_with(&ms, mb, -1);
-    out_printf("HIGHESTMODSEQ %llu", (unsigned long long)ms.reportable);
-    cs_on = 1;
-    return;
-  }
-  sync_with(&t, mb, -1);
-  out_printf("HIGHESTMODSEQ %llu", (unsigned long long)(t.reportable ? t.reportable : 1));
-  modseq_free(&t);
-  cs_on = 1;   /* an enabling command (no mailbox is concerned: nothing to announce) */
-}
-
 uint64_t cs_highest_of(const char *dir)
 {
   mbox mb;

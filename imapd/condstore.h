@@ -38,9 +38,6 @@ void cs_select_done(mbox *mb, cs_select *sel);
 /* The selected folder is closed: its table is dropped. */
 void cs_unselect(void);
 
-/* STATUS item HIGHESTMODSEQ: 1 if item is it; cs_status_out writes its value. */
-int cs_status_item(imap_span item);
-void cs_status_out(mbox *mb);
 /* HIGHESTMODSEQ of the folder dir for STATUS (or LIST-STATUS), 0 if it
  * cannot be opened: the selected folder's as this session may tell it,
  * another's from its file brought up to date.  A CONDSTORE enabling use. */

@@ -475,6 +475,24 @@ class Condstore(unittest.TestCase):
         self.assertEqual(f[3][0], {"\\Flagged"})
         c.close()
 
+    def test_keywords_and_list_status(self):
+        """A keyword is metadata like a flag: STORE of one gets a new MODSEQ,
+        CHANGEDSINCE finds it; LIST-STATUS gives HIGHESTMODSEQ too."""
+        self.deliver(2)
+        s = self.session()
+        h = highest(s.ok("SELECT INBOX (CONDSTORE)"))
+        f = fetches(s.ok("UID STORE 1 +FLAGS ($Label1)"))
+        self.assertEqual(f[1][0], {"$Label1"})
+        self.assertGreater(f[1][1], h)
+        h1 = f[1][1]
+        f = fetches(s.ok("UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d)" % h))
+        self.assertEqual(f, {1: ({"$Label1"}, h1)})
+        # the same keyword again changes nothing
+        self.assertEqual(fetches(s.ok("UID STORE 1 +FLAGS ($Label1)"))[1][1], h1)
+        lines = s.ok('LIST "" "INBOX" RETURN (STATUS (MESSAGES HIGHESTMODSEQ))')
+        self.assertIn('* STATUS "INBOX" (MESSAGES 2 HIGHESTMODSEQ %d)' % h1, lines)
+        s.close()
+
     def test_change_by_another_program(self):
         """A Maildir program that renames a file (here: mutt's P, passed, a
         letter IMAP has no flag for) changes the message's mod-sequence."""
