@@ -186,6 +186,10 @@ class Condstore(unittest.TestCase):
         self.assertEqual(s.ok("UID SEARCH MODSEQ %d" % (h1 + 1)), ["* SEARCH 3 (MODSEQ %d)" % h2])
         self.assertEqual(s.ok('SEARCH MODSEQ "/flags/\\\\seen" all %d' % h1), ["* SEARCH 2 3 (MODSEQ %d)" % h2])
         self.assertEqual(s.ok("SEARCH MODSEQ %d" % (h2 + 1)), ["* SEARCH"])
+        # SORT too (RFC 7162 3.1.5), and ESORT as MODSEQ n
+        self.assertEqual(s.ok("UID SORT (ARRIVAL) UTF-8 MODSEQ %d" % h1), ["* SORT 2 3 (MODSEQ %d)" % h2])
+        self.assertRegex(s.ok("UID SORT RETURN (ALL) (ARRIVAL) UTF-8 MODSEQ %d" % h1)[0],
+                         r'^\* ESEARCH \(TAG "t\d+"\) UID ALL 2:3 MODSEQ %d$' % h2)
         # ESEARCH (RFC 4731) carries it as MODSEQ n
         lines = s.ok("UID SEARCH RETURN (ALL COUNT) MODSEQ %d" % h1)
         self.assertEqual(len(lines), 1)
