@@ -21,7 +21,9 @@
  * another UIDVALIDITY, the table starts again at the largest of what was
  * known, what the damaged file's first line still says, and the current
  * time in microseconds (one change per microsecond is never reached), and
- * every message gets that new mod-sequence.  The expunge history before
+ * every message gets that new mod-sequence.  (A new folder starts there
+ * too: about 1.8e15 today, below 2^53 until the 2250s, so clients that keep
+ * numbers as doubles read them exactly.)  The expunge history before
  * FLOOR is incomplete (lost, or compacted away): a client that knows a
  * mod-sequence below FLOOR is told that every UID of its range that does
  * not exist has vanished, as RFC 7162 3.2.5.1 allows. */
