@@ -91,7 +91,10 @@ static int load(mbox *mb, size_t i)
   loaded = -1;
   msg.len = 0;
   if (!mbox_path(mb, i, path, sizeof path)) return 0;
-  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) return 0;
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 &&
+      (errno != ENOENT || !mbox_relocate(mb, i) || !mbox_path(mb, i, path, sizeof path) ||
+       (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0))
+    return 0;
   {
     struct stat st;
     if (fstat(fd, &st) < 0) { close(fd); return 0; }
