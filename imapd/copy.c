@@ -84,7 +84,7 @@ int copy_append(const char *dir, const char *data, size_t n, unsigned flags, uin
   return learn_uids(dir, &base, 1, uid, validity);
 }
 
-int copy_messages(const mbox *src, const size_t *idx, size_t k, const uint32_t *kw, const char *dir,
+int copy_messages(mbox *src, const size_t *idx, size_t k, const uint32_t *kw, const char *dir,
                   uint32_t *validity,
                   sa *srcuids, sa *dstuids)
 {
@@ -108,7 +108,10 @@ int copy_messages(const mbox *src, const size_t *idx, size_t k, const uint32_t *
       errno = ENAMETOOLONG;
       goto undo;
     }
-    if (link(from, to) < 0) goto undo;
+    if (link(from, to) < 0 &&
+        (errno != ENOENT || !mbox_relocate(src, idx[i]) || !mbox_path(src, idx[i], from, sizeof from) ||
+         link(from, to) < 0))
+      goto undo;   /* (ENOENT first: another session renamed it; then it is gone) */
     if (!(paths[i] = strdup(to))) { unlink(to); goto undo; }
     made++;
     if (!(base[i] = strdup(nm))) goto undo;

@@ -22,7 +22,7 @@ int copy_append(const char *dir, const char *data, size_t n, unsigned flags, uin
  * and the new UIDs, comma separated, to srcuids and dstuids.  Returns 1, or
  * 0 with errno (then nothing was copied that a client could see... except
  * what a concurrent session may have listed; the new files are removed). */
-int copy_messages(const mbox *src, const size_t *idx, size_t k, const uint32_t *kw, const char *dir,
+int copy_messages(mbox *src, const size_t *idx, size_t k, const uint32_t *kw, const char *dir,
                   uint32_t *validity,
                   sa *srcuids, sa *dstuids);
 

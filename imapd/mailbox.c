@@ -834,7 +834,11 @@ int mbox_set_flags_kw(mbox *mb, size_t i, unsigned flags, uint32_t keywords)
     errno = ENAMETOOLONG;
     return 0;
   }
-  if (rename(from, to) < 0) return 0;
+  if (rename(from, to) < 0) {
+    /* renamed by another session meanwhile: take its name and try again */
+    if (errno != ENOENT || !mbox_relocate(mb, i)) return 0;
+    return mbox_set_flags_kw(mb, i, flags, keywords);
+  }
   if (!(copy = strdup(nm))) return 0;
   if (x->own) free(x->name);
   x->name = copy;
@@ -860,7 +864,9 @@ int mbox_expunge(mbox *mb, void (*gone)(size_t seq, void *ctx), void *ctx)
    * responses), then close the gaps in one pass */
   for (i = mb->n; i-- > 0;) {
     if (!(mb->m[i].flags & MF_DELETED)) continue;
-    if (!mbox_path(mb, i, path, sizeof path) || (unlink(path) < 0 && errno != ENOENT)) {
+    if (!mbox_path(mb, i, path, sizeof path) ||
+        (unlink(path) < 0 && (errno != ENOENT || (mbox_relocate(mb, i) &&
+                                                  (!mbox_path(mb, i, path, sizeof path) || unlink(path) < 0))))) {
       ok = 0;
       continue;
     }
@@ -879,7 +885,11 @@ int mbox_remove(mbox *mb, size_t i)
 {
   char path[MBOX_PATH_MAX];
   if (!mbox_path(mb, i, path, sizeof path)) { errno = ENAMETOOLONG; return 0; }
-  if (unlink(path) < 0 && errno != ENOENT) return 0;
+  if (unlink(path) < 0) {
+    if (errno != ENOENT) return 0;
+    /* renamed by another session: remove it under its new name */
+    if (mbox_relocate(mb, i) && (!mbox_path(mb, i, path, sizeof path) || unlink(path) < 0)) return 0;
+  }
   drop(mb, i);
   return 1;
 }
@@ -894,4 +904,47 @@ long mbox_find_uid(const mbox *mb, uint32_t uid)
     else return (long)mid;
   }
   return -1;
+}
+
+int mbox_relocate(mbox *mb, size_t i)
+{
+  static char scanned_dir[MBOX_PATH_MAX];
+  static struct timespec scanned_mt;
+  char path[MBOX_PATH_MAX + 8];
+  struct stat st;
+  DIR *d;
+  struct dirent *e;
+  int found = 0;
+  if (snprintf(path, sizeof path, "%s/cur", mb->dir) >= (int)sizeof path) { errno = ENAMETOOLONG; return 0; }
+  /* cur/ not changed since the last look: the message is gone, not renamed */
+  if (stat(path, &st) < 0) return 0;
+  if (!strcmp(scanned_dir, mb->dir) && st.st_mtim.tv_sec == scanned_mt.tv_sec &&
+      st.st_mtim.tv_nsec == scanned_mt.tv_nsec) {
+    errno = ENOENT;
+    return 0;
+  }
+  if (!(d = opendir(path))) return 0;
+  while ((e = readdir(d))) {
+    uint32_t v, u;
+    unsigned f;
+    long long sz;
+    long k;
+    char *copy;
+    if (e->d_name[0] == '.') continue;
+    mbox_parse_name(e->d_name, &v, &u, &f, &sz);
+    if (v != mb->uidvalidity || !u || (k = mbox_find_uid(mb, u)) < 0) continue;
+    if (strcmp(mb->m[k].name, e->d_name)) {
+      if (!(copy = strdup(e->d_name))) break;
+      if (mb->m[k].own) free(mb->m[k].name);
+      mb->m[k].name = copy;
+      mb->m[k].own = 1;
+      mb->m[k].flags = f | (mb->m[k].flags & MF_RECENT);
+    }
+    if (k == (long)i) found = 1;
+  }
+  closedir(d);
+  snprintf(scanned_dir, sizeof scanned_dir, "%s", mb->dir);
+  scanned_mt = st.st_mtim;
+  if (!found) errno = ENOENT;
+  return found;
 }

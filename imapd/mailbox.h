@@ -107,6 +107,11 @@ int mbox_expunge(mbox *mb, void (*gone)(size_t seq, void *ctx), void *ctx);
 /* Removes message i (unlinks it; the caller reports the EXPUNGE).
  * Returns 1, or 0 with errno (the message stays). */
 int mbox_remove(mbox *mb, size_t i);
+/* Message i's file is not under its name: another session changed its
+ * flags.  Reads cur/ again and takes the current names (and flags) of all
+ * the messages, matched by UID.  1 if message i has a file, 0 with errno
+ * (ENOENT: it is gone; cur/ is read at most once while it does not change). */
+int mbox_relocate(mbox *mb, size_t i);
 /* Index of the message with UID uid, or -1 (binary search). */
 long mbox_find_uid(const mbox *mb, uint32_t uid);
 

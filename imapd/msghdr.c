@@ -73,6 +73,8 @@ time_t msghdr_internaldate(mbox *mb, size_t i)
   cache_entry e;
   if (cache_get(mb, i, &e)) return (time_t)e.mtime;
   if (!mbox_path(mb, i, path, sizeof path)) { errno = ENAMETOOLONG; return (time_t)-1; }
-  if (stat(path, &st) < 0) return (time_t)-1;
+  if (stat(path, &st) < 0 &&
+      (errno != ENOENT || !mbox_relocate(mb, i) || !mbox_path(mb, i, path, sizeof path) || stat(path, &st) < 0))
+    return (time_t)-1;   /* (ENOENT first: renamed by another session) */
   return st.st_mtime;
 }

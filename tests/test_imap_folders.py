@@ -183,6 +183,49 @@ class Keywords(ImapFoldersBase):
         self.assertEqual(self.flags(s), [{"full7"}])
         self.assertTrue(self.names("Full")[0].endswith(":2,h"), self.names("Full"))
 
+    def test_two_sessions_name_keywords_without_clashing(self):
+        self.deliver()
+        self.deliver()
+        a, b = self.session(), self.session()
+        self.ok(a.select("INBOX"))
+        self.ok(b.select("INBOX"))
+        # each session adds keywords the other has not seen yet
+        for i in range(5):
+            self.ok(a.store("1", "+FLAGS", "(a%d)" % i))
+            self.ok(b.store("2", "+FLAGS", "(b%d)" % i))
+        with open(os.path.join(self.md, "dovecot-keywords")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines), 10)
+        self.assertEqual(len({l.split()[0] for l in lines}), 10)
+        want = [{"a%d" % i for i in range(5)}, {"b%d" % i for i in range(5)}]
+        self.ok(a.noop())       # each learns of the other's changes
+        self.ok(b.noop())
+        self.assertEqual(self.flags(a), want)
+        self.assertEqual(self.flags(b), want)
+
+    def test_messages_renamed_by_another_session(self):
+        for _ in range(3):
+            self.deliver()
+        a, b = self.session(), self.session()
+        self.ok(a.select("INBOX"))
+        self.ok(b.select("INBOX"))
+        self.ok(a.create("Else"))
+        # b changes flags: the files get new names a has not seen yet
+        self.ok(b.store("1:3", "+FLAGS", "(\\Flagged $Junk)"))
+        typ, data = a.fetch("1", "(BODY.PEEK[])")
+        self.assertEqual(typ, "OK", data)
+        self.assertEqual(data[0][1], MSG.replace(b"\n", b"\r\n"))
+        self.ok(a.store("2", "+FLAGS", "(\\Deleted)"))
+        self.ok(a.copy("3", "Else"))
+        self.ok(a.expunge())
+        self.assertEqual(len(self.names()), 2)
+        self.ok(b.noop())
+        self.assertEqual(self.flags(b), [{"\\Flagged", "$Junk"}, {"\\Flagged", "$Junk"}])
+        typ, data = a.uid("MOVE", "3", "Else")
+        self.assertEqual(typ, "OK", data)
+        self.assertEqual(len(self.names()), 1)
+        self.assertEqual(len(self.names("Else")), 2)
+
     def test_keyword_search_in_an_empty_folder(self):
         s = self.session()
         self.ok(s.select("Trash"))
