@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "condstore.h"
 #include "envaddr.h"
 #include "header.h"
 #include "imapd.h"
@@ -22,7 +23,7 @@
 
 enum fa_kind {
   FA_FLAGS, FA_UID, FA_SIZE, FA_INTERNALDATE, FA_ENVELOPE, FA_BODYSTRUCTURE, FA_BODY,
-  FA_SECTION, FA_RFC822, FA_RFC822_HEADER, FA_RFC822_TEXT
+  FA_SECTION, FA_RFC822, FA_RFC822_HEADER, FA_RFC822_TEXT, FA_MODSEQ
 };
 enum sec_what { SW_ALL, SW_HEADER, SW_FIELDS, SW_FIELDS_NOT, SW_TEXT, SW_MIME };
 
@@ -232,6 +233,7 @@ static int parse_att(imap_parser *p, fatt *a)
   if (kw(p, "UID")) { a->kind = FA_UID; return 1; }
   if (kw(p, "INTERNALDATE")) { a->kind = FA_INTERNALDATE; return 1; }
   if (kw(p, "ENVELOPE")) { a->kind = FA_ENVELOPE; return 1; }
+  if (kw(p, "MODSEQ")) { a->kind = FA_MODSEQ; return 1; }
   p->err = "unknown FETCH item";
   return 0;
 }
@@ -628,12 +630,13 @@ static int fetch_one(mbox *mb, size_t i, const fatt *atts, size_t n, int uid)
   static sa tmp = { 0, 0, 0, IMAP_MESSAGE_MAX };
   size_t k;
   int need_file = 0, need_cache = 0, cached = 0, set_seen = 0, sent_flags = 0, sent_uid = 0, first = 1;
-  int only_flags = 1, want_flags = 0, want_uid = uid, want_lists = 0;
+  int only_flags = 1, want_flags = 0, want_uid = uid, want_lists = 0, want_modseq = 0;
   cache_entry e;
   for (k = 0; k < n; k++) {
     switch (atts[k].kind) {
     case FA_FLAGS: want_flags = 1; break;
     case FA_UID: want_uid = 1; break;
+    case FA_MODSEQ: want_modseq = 1; break;
     case FA_BODYSTRUCTURE: case FA_BODY:
       want_lists = 1; need_cache = 1; only_flags = 0; break;
     case FA_SIZE: case FA_INTERNALDATE: case FA_ENVELOPE:
@@ -644,7 +647,10 @@ static int fetch_one(mbox *mb, size_t i, const fatt *atts, size_t n, int uid)
         atts[k].kind == FA_RFC822_TEXT)
       set_seen = 1;
   }
-  if (only_flags && !has_keywords(mb, i)) { fetch_flags_only(mb, i, want_uid, want_flags); return 1; }
+  if (only_flags && !has_keywords(mb, i) && !cs_fetch_adds(want_modseq, want_flags)) {
+    fetch_flags_only(mb, i, want_uid, want_flags);
+    return 1;
+  }
   if (need_cache && !need_file) cached = want_lists ? cache_get_answers(mb, i, &e) : cache_get(mb, i, &e);
   if ((need_file || (need_cache && !cached)) && !load(mb, i)) return 0;
   if (set_seen && !mb->readonly && !(mb->m[i].flags & MF_SEEN)) {
@@ -694,13 +700,16 @@ static int fetch_one(mbox *mb, size_t i, const fatt *atts, size_t n, int uid)
     case FA_RFC822_TEXT:
       SEP(); out_puts("RFC822.TEXT "); out_bytes(parts[0].body, 0);
       break;
+    case FA_MODSEQ:
+      break;   /* cs_fetch_item, at the end */
     case FA_SECTION:
       if (!section_bytes(a, &tmp, &s)) return 0;
       SEP(); out_section_name(a); out_puts(" "); out_bytes(s, a);
       break;
     }
   }
-  if (set_seen && !sent_flags) { SEP(); out_puts("FLAGS "); out_flags(mb, i); }
+  if (set_seen && !sent_flags) { SEP(); out_puts("FLAGS "); out_flags(mb, i); sent_flags = 1; }
+  cs_fetch_item(mb, i, want_modseq, sent_flags, sent_uid, first);
   out_puts(")\r\n");
   return 1;
 }
@@ -729,6 +738,7 @@ int fetch_command(mbox *mb, imap_parser *p, int uid)
     }
   for (i = 0; i < mb->n; i++) {
     if (!imap_seqset_has(&set, uid ? mb->m[i].uid : (uint32_t)(i + 1))) continue;
+    if (!cs_fetch_wanted(mb, i)) continue;
     if (!fetch_one(mb, i, atts, n, uid)) failed = 1;
   }
   if (failed) errno = EIO;

@@ -138,6 +138,7 @@ static int make_name(char *out, size_t n, const char *base, uint32_t validity, u
  * MF_FROM_NEW marks the files of new/; load() sets them right before it
  * returns. */
 #define MF_FROM_NEW 0x100u
+#define MF_BORROWED 0x200u   /* the name is the previous listing's (refresh) */
 #define ARENA_MAX ((size_t)0xffffffffu)
 #define TRUST_MARGIN_S 2   /* directory times coarser than this are not trusted */
 
@@ -153,7 +154,6 @@ static void free_list(mbox_msg *m, size_t n)
   size_t i;
   for (i = 0; i < n; i++) {
     if (m[i].own) free(m[i].name);
-    free(m[i].extra_flags);
   }
   free(m);
 }
@@ -161,8 +161,7 @@ static void free_list(mbox_msg *m, size_t n)
 static void free_entry(mbox_msg *x)
 {
   if (x->own) free(x->name);
-  free(x->extra_flags);
-  x->name = x->extra_flags = 0;
+  x->name = 0;
   x->own = 0;
 }
 
@@ -190,7 +189,26 @@ static int write_state(const char *path, uint32_t validity, uint32_t next)
   return atomic_write(path, buf, (size_t)n, 0600, (uid_t)-1, (gid_t)-1);
 }
 
-static int list_dir(const char *dir, const char *sub, listing *l, int from_new)
+/* The name of prev's message with that name, when a refresh may keep using
+ * it (its own allocation, or in prev's first arena), or NULL. */
+static char *known_name(const mbox *prev, const char *name)
+{
+  uint32_t v, u;
+  unsigned f;
+  long long s;
+  long j;
+  char *p;
+  mbox_parse_name(name, &v, &u, &f, &s);
+  if (!u || v != prev->uidvalidity || (j = mbox_find_uid(prev, u)) < 0) return 0;
+  p = prev->m[j].name;
+  if (strcmp(p, name) != 0) return 0;
+  if (prev->m[j].own || (prev->arena && p >= prev->arena && p < prev->arena + prev->arena_len)) return p;
+  return 0;
+}
+
+/* Lists dir/sub into *l; names prev (when not NULL) has already are not
+ * copied: the entry points at prev's (MF_BORROWED). */
+static int list_dir(const char *dir, const char *sub, listing *l, int from_new, const mbox *prev)
 {
   char path[MBOX_PATH_MAX];
   DIR *d;
@@ -200,8 +218,11 @@ static int list_dir(const char *dir, const char *sub, listing *l, int from_new)
   while ((e = readdir(d))) {
     size_t len;
     mbox_msg *x;
+    char *known;
     if (e->d_name[0] == '.') continue;
     len = strlen(e->d_name) + 1;
+    known = prev && !from_new ? known_name(prev, e->d_name) : 0;
+    if (known) len = 0;
     if (l->n >= MBOX_MESSAGES_MAX || l->alen + len > ARENA_MAX) { closedir(d); errno = EFBIG; return 0; }
     if (l->n == l->cap) {
       size_t nc = l->cap ? l->cap * 2 : 64;
@@ -210,7 +231,7 @@ static int list_dir(const char *dir, const char *sub, listing *l, int from_new)
       l->m = nm;
       l->cap = nc;
     }
-    if (l->alen + len > l->acap) {
+    if (len && l->alen + len > l->acap) {
       size_t na = l->acap ? l->acap * 2 : 4096;
       char *a;
       while (na < l->alen + len) na *= 2;
@@ -218,12 +239,17 @@ static int list_dir(const char *dir, const char *sub, listing *l, int from_new)
       l->arena = a;
       l->acap = na;
     }
-    memcpy(l->arena + l->alen, e->d_name, len);
     x = &l->m[l->n++];
     memset(x, 0, sizeof *x);
     x->ino = (uint64_t)e->d_ino;
-    x->cache_off = (uint32_t)l->alen;
     x->flags = from_new ? MF_FROM_NEW : 0;
+    if (known) {
+      x->name = known;
+      x->flags |= MF_BORROWED;
+      continue;
+    }
+    memcpy(l->arena + l->alen, e->d_name, len);
+    x->cache_off = (uint32_t)l->alen;
     l->alen += len;
   }
   closedir(d);
@@ -244,6 +270,36 @@ static int cmp_listed(const void *a, const void *b)
   if (x->uid && y->uid) return x->uid < y->uid ? -1 : x->uid > y->uid;
   if (x->uid || y->uid) return x->uid ? -1 : 1;
   return strcmp(x->name, y->name);
+}
+
+/* Sorts m in place by cmp_listed (a heap sort: qsort would take a copy
+ * of the whole list, 3 MB at 100,000 messages). */
+static void sift_down(mbox_msg *m, size_t root, size_t n)
+{
+  for (;;) {
+    size_t c = 2 * root + 1;
+    mbox_msg t;
+    if (c >= n) return;
+    if (c + 1 < n && cmp_listed(&m[c], &m[c + 1]) < 0) c++;
+    if (cmp_listed(&m[root], &m[c]) >= 0) return;
+    t = m[root];
+    m[root] = m[c];
+    m[c] = t;
+    root = c;
+  }
+}
+
+static void sort_listed(mbox_msg *m, size_t n)
+{
+  size_t i;
+  if (n < 2) return;
+  for (i = n / 2; i-- > 0;) sift_down(m, i, n);
+  for (i = n - 1; i > 0; i--) {
+    mbox_msg t = m[0];
+    m[0] = m[i];
+    m[i] = t;
+    sift_down(m, 0, i);
+  }
 }
 
 /* The UIDVALIDITY most names in cur/ carry, or 0. */
@@ -302,11 +358,6 @@ static void putle(char *p, uint64_t v, size_t n)
   for (i = 0; i < n; i++) { p[i] = (char)(v & 0xff); v >>= 8; }
 }
 
-static uint64_t list_sum(const char *buf, size_t len)
-{
-  return cache_sum(buf, 64) ^ cache_sum(buf + LIST_HEADER, len - LIST_HEADER);
-}
-
 static void list_times(char *h, const mbox *mb)
 {
   putle(h + 24, (uint64_t)mb->cur_mt.tv_sec, 8);
@@ -315,72 +366,145 @@ static void list_times(char *h, const mbox *mb)
   putle(h + 44, (uint64_t)mb->new_mt.tv_nsec, 4);
 }
 
-/* The saved listing into *l (its arena the file), when it is valid and its
- * times are those of cur/ and new/ now.  1, or 0 (list the folder). */
+/* cache_sum (cache.h) of n octets given in pieces: every piece but the
+ * last a multiple of 8 octets long. */
+typedef struct sum_state { uint64_t h; } sum_state;
+
+static void sum_start(sum_state *st, size_t n) { st->h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n; }
+
+static void sum_blocks(sum_state *st, const char *p, size_t n)
+{
+  size_t i;
+  for (i = 0; i + 8 <= n; i += 8) {
+    st->h = (st->h ^ getle(p + i, 8)) * 0x100000001b3ULL;
+    st->h ^= st->h >> 29;
+  }
+}
+
+static uint64_t sum_end(sum_state *st, const char *p, size_t n)
+{
+  size_t i, whole = n - n % 8;
+  sum_blocks(st, p, whole);
+  for (i = whole; i < n; i++) st->h = (st->h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+  return st->h ^ (st->h >> 32);
+}
+
+/* While load() works on a saved listing's entries, each one's cache
+ * offset waits in own (high half) and cache_ok (low half). */
+static void stash_set(mbox_msg *x, uint32_t v) { x->own = (uint16_t)(v >> 16); x->cache_ok = (uint16_t)(v & 0xffff); }
+static uint32_t stash_get(const mbox_msg *x) { return (uint32_t)x->own << 16 | x->cache_ok; }
+
+#define LIST_READ_BUF 65536   /* the listing is read in pieces of this size */
+
+/* The saved listing into *l, when it is valid and its times are those of
+ * cur/ and new/ now: read in pieces, the names into an arena of just
+ * their size, the checksum computed on the way.  Each entry's name is at
+ * its cache_off in the arena, its cache offset stashed (stash_set).
+ * 1, or 0 (list the folder). */
 static int read_listing(mbox *mb, listing *l)
 {
   char path[MBOX_PATH_MAX], h[LIST_HEADER];
   struct stat st;
-  size_t count, p, k;
-  char *buf = 0;
+  size_t count, k, body, names, have = 0, pos = 0, done = 0, an = 0, unh = 0;
+  char *buf = 0, *arena = 0;
+  sum_state sum;
   int fd;
   if (snprintf(path, sizeof path, "%s/%s", mb->dir, MBOX_LIST_FILE) >= (int)sizeof path) return 0;
   if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0) return 0;
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < LIST_HEADER ||
-      (uint64_t)st.st_size > ARENA_MAX || !(buf = malloc((size_t)st.st_size)) ||
-      read(fd, buf, (size_t)st.st_size) != (ssize_t)st.st_size)
+      (uint64_t)st.st_size > ARENA_MAX || read(fd, h, LIST_HEADER) != LIST_HEADER)
+    goto bad;
+  body = (size_t)st.st_size - LIST_HEADER;
+  count = (size_t)getle(h + 20, 4);
+  {
+    char want[LIST_HEADER];
+    memcpy(want, h, LIST_HEADER);
+    list_times(want, mb);
+    if (memcmp(h, LIST_MAGIC, 16) != 0 || getle(h + 16, 4) != LIST_VERSION || memcmp(h + 24, want + 24, 24) != 0 ||
+        count > MBOX_MESSAGES_MAX || body < count * 14)
+      goto bad;
+  }
+  names = body - count * 12;   /* each entry: 12 octets, then its name and NUL */
+  if (!(buf = malloc(LIST_READ_BUF)) || !(arena = malloc(names ? names : 1)) ||
+      (count && !(l->m = malloc(count * sizeof *l->m))))
+    goto bad;
+  sum_start(&sum, body);
+  for (k = 0; k < count; k++) {
+    const char *nul;
+    mbox_msg *x = &l->m[k];
+    size_t len;
+    while (have - pos < 12 + LIST_NAME_MAX + 1 && done < body) {   /* refill */
+      size_t from = pos < unh ? pos : unh, want;
+      ssize_t r;
+      memmove(buf, buf + from, have - from);
+      have -= from;
+      pos -= from;
+      unh -= from;
+      want = LIST_READ_BUF - have < body - done ? LIST_READ_BUF - have : body - done;
+      if ((r = read(fd, buf + have, want)) <= 0) goto bad;
+      done += (size_t)r;
+      have += (size_t)r;
+      sum_blocks(&sum, buf + unh, (have - unh) - (have - unh) % 8);   /* whole blocks: the rest waits */
+      unh = have - (have - unh) % 8;
+    }
+    if (have - pos < 12 + 2) goto bad;
+    nul = memchr(buf + pos + 12, 0, have - pos - 12 < LIST_NAME_MAX + 1 ? have - pos - 12 : LIST_NAME_MAX + 1);
+    if (!nul || nul == buf + pos + 12 || buf[pos + 12] == '.' ||
+        memchr(buf + pos + 12, '/', (size_t)(nul - buf - pos - 12)))
+      goto bad;
+    len = (size_t)(nul - buf - pos - 12) + 1;
+    if (an + len > names) goto bad;
+    memset(x, 0, sizeof *x);
+    x->ino = getle(buf + pos, 8);
+    stash_set(x, (uint32_t)getle(buf + pos + 8, 4));
+    memcpy(arena + an, buf + pos + 12, len);
+    x->cache_off = (uint32_t)an;
+    an += len;
+    pos += 12 + len;
+  }
+  if (pos != have || done != body || an != names || getle(h + 64, 8) != (cache_sum(h, 64) ^ sum_end(&sum, buf + unh, have - unh)))
     goto bad;
   close(fd);
   fd = -1;
-  memcpy(h, buf, LIST_HEADER);
-  list_times(h, mb);
-  count = (size_t)getle(buf + 20, 4);
-  if (memcmp(buf, LIST_MAGIC, 16) != 0 || getle(buf + 16, 4) != LIST_VERSION || memcmp(h + 24, buf + 24, 24) != 0 ||
-      count > MBOX_MESSAGES_MAX || getle(buf + 64, 8) != list_sum(buf, (size_t)st.st_size))
-    goto bad;
-  if (count && !(l->m = malloc(count * sizeof *l->m))) goto bad;
-  for (p = LIST_HEADER, k = 0; k < count; k++) {
-    const char *nul;
-    mbox_msg *x = &l->m[k];
-    size_t left = (size_t)st.st_size - p;
-    if (left < 12 + 2) goto bad;
-    nul = memchr(buf + p + 12, 0, left - 12 < LIST_NAME_MAX + 1 ? left - 12 : LIST_NAME_MAX + 1);
-    if (!nul || nul == buf + p + 12 || buf[p + 12] == '.' ||
-        memchr(buf + p + 12, '/', (size_t)(nul - buf - p - 12)))
-      goto bad;
-    memset(x, 0, sizeof *x);
-    x->ino = getle(buf + p, 8);
-    x->cache_off = (uint32_t)(p + 12);   /* the name, for now (see load) */
-    p = (size_t)(nul - buf) + 1;
-  }
-  if (p != (size_t)st.st_size) goto bad;
+  free(buf);
   l->n = l->cap = count;
-  l->arena = buf;
-  l->alen = l->acap = (size_t)st.st_size;
-  mb->list_cache_ino = getle(buf + 48, 8);
-  mb->list_cache_scanned = getle(buf + 56, 8);
+  l->arena = arena;
+  l->alen = l->acap = names;
+  mb->list_cache_ino = getle(h + 48, 8);
+  mb->list_cache_scanned = getle(h + 56, 8);
   return 1;
 bad:
   if (fd >= 0) close(fd);
   free(buf);
+  free(arena);
   free(l->m);
   l->m = 0;
   return 0;
 }
 
+#define LIST_WRITE_BUF 65536   /* the listing goes out in pieces of this size */
+
 /* Saves m (the messages of cur/, as listed at mb's times) with their cache
- * offsets in the cache file cache_ino, indexed up to cache_scanned. */
+ * offsets in the cache file cache_ino, indexed up to cache_scanned: written
+ * through a small buffer, the checksum computed on the way (no copy of the
+ * whole listing in memory). */
 static void save_listing(const mbox *mb, const mbox_msg *m, size_t n, uint64_t cache_ino, uint64_t cache_scanned)
 {
   char path[MBOX_PATH_MAX], tmp[MBOX_PATH_MAX];
-  sa out = SA_ZERO;
-  size_t i;
-  int fd = -1;
+  char *buf = 0;
+  size_t i, body = 0, used = 0;
+  int fd = -1, ok = 0;
   char h[LIST_HEADER];
-  out.cap = ARENA_MAX;
+  sum_state st;
   if (snprintf(path, sizeof path, "%s/%s", mb->dir, MBOX_LIST_FILE) >= (int)sizeof path ||
       snprintf(tmp, sizeof tmp, "%s/%s.%ld.tmp", mb->dir, MBOX_LIST_FILE, (long)getpid()) >= (int)sizeof tmp)
     return;
+  for (i = 0; i < n; i++) {
+    size_t len = strlen(m[i].name);
+    if (len > LIST_NAME_MAX) return;
+    body += 12 + len + 1;   /* at most 1,000,000 * 268: no overflow */
+  }
+  if (body > ARENA_MAX - LIST_HEADER || !(buf = malloc(LIST_WRITE_BUF))) goto done;
   memset(h, 0, sizeof h);
   memcpy(h, LIST_MAGIC, 16);
   putle(h + 16, LIST_VERSION, 4);
@@ -388,36 +512,43 @@ static void save_listing(const mbox *mb, const mbox_msg *m, size_t n, uint64_t c
   list_times(h, mb);
   putle(h + 48, cache_ino, 8);
   putle(h + 56, cache_scanned, 8);
-  if (!sa_ready(&out, n * 80 + LIST_HEADER) || !sa_catb(&out, h, sizeof h)) goto done;
-  for (i = 0; i < n; i++) {
-    char b[12];
-    size_t len = strlen(m[i].name);
-    putle(b, m[i].ino, 8);
-    putle(b + 8, cache_ino ? m[i].cache_off : 0, 4);
-    if (len > LIST_NAME_MAX || !sa_catb(&out, b, 12) || !sa_catb(&out, m[i].name, len + 1)) goto done;
-  }
-  putle(out.s + 64, list_sum(out.s, out.len), 8);
   unlink(tmp);
   if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) goto done;
-  if (!write_all(fd, out.s, out.len) || close(fd) < 0 || rename(tmp, path) < 0) {
-    fd = -1;
-    unlink(tmp);
-    goto done;
+  if (!write_all(fd, h, sizeof h)) goto done;   /* the checksum is written last */
+  sum_start(&st, body);
+  for (i = 0; i < n; i++) {
+    size_t len = strlen(m[i].name) + 1;
+    if (used + 12 + len > LIST_WRITE_BUF) {
+      size_t whole = used - used % 8;   /* whole 8-octet blocks go; the rest stays */
+      sum_blocks(&st, buf, whole);
+      if (!write_all(fd, buf, whole)) goto done;
+      memmove(buf, buf + whole, used - whole);
+      used -= whole;
+    }
+    putle(buf + used, m[i].ino, 8);
+    putle(buf + used + 8, cache_ino ? m[i].cache_off : 0, 4);
+    memcpy(buf + used + 12, m[i].name, len);
+    used += 12 + len;
   }
+  putle(h + 64, cache_sum(h, 64) ^ sum_end(&st, buf, used), 8);
+  if (!write_all(fd, buf, used) || pwrite(fd, h + 64, 8, 64) != 8) goto done;
+  ok = close(fd) == 0;
   fd = -1;
+  if (ok && rename(tmp, path) < 0) ok = 0;
 done:
-  if (fd >= 0) { close(fd); unlink(tmp); }
-  sa_free(&out);
+  if (fd >= 0) close(fd);
+  if (!ok) unlink(tmp);
+  free(buf);
 }
 
 /* Lists the folder under the lock, naming new messages; the result in *l
  * (sorted by UID); *recent_from is the first UID given out now. */
-static int load(mbox *mb, listing *l, uint32_t *recent_from)
+static int load(mbox *mb, listing *l, uint32_t *recent_from, const mbox *prev)
 {
   char path[MBOX_PATH_MAX], from[MBOX_PATH_MAX], to[MBOX_PATH_MAX], nm[512], base[512];
   size_t i, k, nnew = 0;
   uint32_t validity = 0, next = 0, maxuid = 0;
-  int lockfd, have_state, ok = 0, saved, from_saved, renamed = 0;
+  int lockfd, have_state, ok = 0, saved, from_saved, renamed = 0, pass = 0, relist;
   struct timespec now;
 
   memset(l, 0, sizeof *l);
@@ -429,19 +560,22 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
   if (lockfd < 0 && mb->readonly) lockfd = open(path, O_RDONLY | O_CLOEXEC);
   if (lockfd < 0) return 0;
   if (flock(lockfd, LOCK_EX) < 0) goto done;
+again:
+  nnew = 0;
+  validity = next = maxuid = 0;
   /* the times first: a change after them shows in the next look */
   if (!dir_times(mb->dir, &mb->cur_mt, &mb->new_mt)) goto done;
   clock_gettime(CLOCK_REALTIME, &now);
   mb->listing_trusted = now.tv_sec - TRUST_MARGIN_S > mb->cur_mt.tv_sec &&
                         now.tv_sec - TRUST_MARGIN_S > mb->new_mt.tv_sec;
-  from_saved = mb->listing_trusted && read_listing(mb, l);
-  if (!from_saved && (!list_dir(mb->dir, "cur", l, 0) || !list_dir(mb->dir, "new", l, 1))) goto done;
+  from_saved = !prev && mb->listing_trusted && read_listing(mb, l);
+  if (!from_saved && (!list_dir(mb->dir, "cur", l, 0, prev) || !list_dir(mb->dir, "new", l, 1, prev))) goto done;
   for (i = 0; i < l->n; i++) {
     mbox_msg *x = &l->m[i];
     uint32_t v, u;
     long long s;
     unsigned f;
-    x->name = l->arena + x->cache_off;
+    if (!(x->flags & MF_BORROWED)) x->name = l->arena + x->cache_off;
     x->cache_off = 0;
     mbox_parse_name(x->name, &v, &u, &f, &s);
     x->cache_off = v;
@@ -467,28 +601,29 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
     if (!x->uid) nnew++;
   }
   if (maxuid >= next) next = maxuid + 1;
-  /* a saved listing is in order already (and qsort would want a copy) */
+  /* a saved listing is in order already */
   for (i = 1; i < l->n && cmp_listed(&l->m[i - 1], &l->m[i]) <= 0; i++) continue;
-  if (i < l->n) qsort(l->m, l->n, sizeof l->m[0], cmp_listed);
+  if (i < l->n) sort_listed(l->m, l->n);
 
-  *recent_from = next;
+  if (!pass) *recent_from = next;
   if (nnew && mb->readonly) nnew = 0;  /* EXAMINE names nothing; new mail waits for a writer */
   if (nnew || !have_state) {
     if (nnew > 0xffffffffUL - next) { errno = EOVERFLOW; goto done; }
     if (!write_state(path, validity, next + (uint32_t)nnew) && !mb->readonly) goto done;
   }
+  /* many new messages (a folder filled by other means): rename them, then
+   * list the folder again rather than keep a second copy of every name */
+  relist = !pass && nnew >= LIST_MIN_MESSAGES;
   for (i = 0; i < l->n; i++) {
     mbox_msg *x = &l->m[i];
     int from_new = (x->flags & MF_FROM_NEW) != 0;
     char *ex, *copy;
     int fits;
+    x->cache_off = from_saved ? stash_get(x) : 0;   /* the saved listing's cache offset */
+    x->own = x->cache_ok = 0;
+    x->flags &= ~(MF_FROM_NEW | MF_BORROWED);
+    if (x->uid) continue;
     x->cache_off = 0;
-    x->flags &= ~MF_FROM_NEW;
-    if (x->uid) {
-      /* from the saved listing: the cache offset is just before the name */
-      if (from_saved) x->cache_off = (uint32_t)getle(x->name - 4, 4);
-      continue;
-    }
     if (!nnew) continue;
     /* a new message: name it with the next UID */
     if (!base_len_without_u(x->name, base, sizeof base)) continue;
@@ -503,22 +638,26 @@ static int load(mbox *mb, listing *l, uint32_t *recent_from)
       continue;
     }
     if (rename(from, to) < 0) { next++; continue; }  /* gone meanwhile: the UID stays unused */
+    if (relist) {
+      next++;
+      continue;
+    }
     if (!(copy = strdup(nm))) goto done;
     x->name = copy;
     x->own = 1;
     x->uid = next++;
     renamed = 1;
   }
-  /* keep the messages with a UID; their unmapped flag letters */
-  for (i = k = 0; i < l->n; i++) {
-    if (!l->m[i].uid) continue;
-    l->m[k] = l->m[i];
-    if (!extra_letters(l->m[k].name, &l->m[k].extra_flags)) {
-      l->n = k;
-      goto done;
-    }
-    k++;
+  if (relist) {
+    free(l->m);   /* no name of its own yet */
+    free(l->arena);
+    memset(l, 0, sizeof *l);
+    pass = 1;
+    goto again;
   }
+  /* keep the messages with a UID */
+  for (i = k = 0; i < l->n; i++)
+    if (l->m[i].uid) l->m[k++] = l->m[i];
   l->n = k;
   mb->uidvalidity = validity;
   mb->uidnext = next;
@@ -542,6 +681,16 @@ done:
   return ok;
 }
 
+/* Whether a message's name is in the arena a of len octets. */
+static int arena_used(const mbox *mb, const char *a, size_t len)
+{
+  size_t i;
+  if (!a) return 0;
+  for (i = 0; i < mb->n; i++)
+    if (mb->m[i].name >= a && mb->m[i].name < a + len) return 1;
+  return 0;
+}
+
 int mbox_open(mbox *mb, const char *dir, int readonly)
 {
   uint32_t rf;
@@ -553,13 +702,19 @@ int mbox_open(mbox *mb, const char *dir, int readonly)
     return 0;
   }
   mb->readonly = readonly;
-  if (!load(mb, &l, &rf)) return 0;
+  if (!load(mb, &l, &rf, 0)) return 0;
   mb->m = l.m;
   mb->n = l.n;
   mb->cap = l.cap;
   mb->arena = l.arena;
+  mb->arena_len = l.alen;
   for (i = 0; i < mb->n; i++)
     if (mb->m[i].uid >= rf) mb->m[i].flags |= MF_RECENT;
+  if (!arena_used(mb, mb->arena, mb->arena_len)) {   /* every message renamed */
+    free(mb->arena);
+    mb->arena = 0;
+    mb->arena_len = 0;
+  }
   return 1;
 }
 
@@ -580,7 +735,7 @@ int mbox_refresh(mbox *mb, size_t *added, void (*gone)(size_t seq, void *ctx), v
   uint32_t rf, lastuid = mb->n ? mb->m[mb->n - 1].uid : 0;
   *added = 0;
   if (unchanged(mb)) return 1;
-  if (!load(mb, &l, &rf)) return 0;
+  if (!load(mb, &l, &rf, mb)) return 0;
   /* the messages that are gone, from the highest sequence number */
   for (i = oldn; i-- > 0;) {
     if (mbox_find_uid(&(mbox){ .m = l.m, .n = l.n }, mb->m[i].uid) >= 0) continue;
@@ -597,6 +752,10 @@ int mbox_refresh(mbox *mb, size_t *added, void (*gone)(size_t seq, void *ctx), v
     x->cache_off = x->cache_ok = 0;
     if (j < oldn && mb->m[j].uid == x->uid) {
       x->flags |= mb->m[j].flags & MF_RECENT;
+      if (x->name == mb->m[j].name && mb->m[j].own) {   /* the name passes on */
+        x->own = 1;
+        mb->m[j].own = 0;
+      }
       if (mb->m[j].ino == x->ino) {
         x->cache_off = mb->m[j].cache_off;
         x->cache_ok = mb->m[j].cache_ok;
@@ -612,11 +771,18 @@ int mbox_refresh(mbox *mb, size_t *added, void (*gone)(size_t seq, void *ctx), v
   }
   l.n = k;
   free_list(mb->m, oldn);
-  free(mb->arena);
+  free(mb->arena2);   /* its names were copied, not kept */
+  mb->arena2 = 0;
   mb->m = l.m;
   mb->n = l.n;
   mb->cap = l.cap;
-  mb->arena = l.arena;
+  if (!arena_used(mb, mb->arena, mb->arena_len)) {
+    free(mb->arena);
+    mb->arena = l.arena;
+    mb->arena_len = l.alen;
+  } else {
+    mb->arena2 = l.arena;
+  }
   return 1;
 }
 
@@ -632,8 +798,10 @@ void mbox_close(mbox *mb)
   cache_close(mb);
   free_list(mb->m, mb->n);
   free(mb->arena);
+  free(mb->arena2);
   mb->m = 0;
-  mb->arena = 0;
+  mb->arena = mb->arena2 = 0;
+  mb->arena_len = 0;
   mb->n = mb->cap = 0;
 }
 
@@ -651,15 +819,18 @@ int mbox_set_flags(mbox *mb, size_t i, unsigned flags)
 int mbox_set_flags_kw(mbox *mb, size_t i, unsigned flags, uint32_t keywords)
 {
   char base[512], nm[512], from[MBOX_PATH_MAX], to[MBOX_PATH_MAX];
-  char *copy;
+  char *copy, *ex;
   mbox_msg *x = &mb->m[i];
   unsigned keep = x->flags & MF_RECENT;
+  int fits;
   flags &= ~MF_RECENT;
   if ((x->flags & ~MF_RECENT) == flags && mbox_name_keywords(x->name) == keywords) return 1;
-  if (!base_len_without_u(x->name, base, sizeof base) ||
-      !make_name(nm, sizeof nm, base, mb->uidvalidity, x->uid, flags, keywords, x->extra_flags) ||
-      !mbox_path(mb, i, from, sizeof from) ||
-      snprintf(to, sizeof to, "%s/cur/%s", mb->dir, nm) >= (int)sizeof to) {
+  if (!extra_letters(x->name, &ex)) return 0;   /* the Maildir letters we do not map stay */
+  fits = base_len_without_u(x->name, base, sizeof base) &&
+         make_name(nm, sizeof nm, base, mb->uidvalidity, x->uid, flags, keywords, ex) &&
+         mbox_path(mb, i, from, sizeof from) && snprintf(to, sizeof to, "%s/cur/%s", mb->dir, nm) < (int)sizeof to;
+  free(ex);
+  if (!fits) {
     errno = ENAMETOOLONG;
     return 0;
   }
@@ -758,18 +929,15 @@ int mbox_relocate(mbox *mb, size_t i)
     unsigned f;
     long long sz;
     long k;
-    char *copy, *ex;
+    char *copy;
     if (e->d_name[0] == '.') continue;
     mbox_parse_name(e->d_name, &v, &u, &f, &sz);
     if (v != mb->uidvalidity || !u || (k = mbox_find_uid(mb, u)) < 0) continue;
     if (strcmp(mb->m[k].name, e->d_name)) {
       if (!(copy = strdup(e->d_name))) break;
-      if (!extra_letters(copy, &ex)) { free(copy); break; }
       if (mb->m[k].own) free(mb->m[k].name);
-      free(mb->m[k].extra_flags);
       mb->m[k].name = copy;
       mb->m[k].own = 1;
-      mb->m[k].extra_flags = ex;
       mb->m[k].flags = f | (mb->m[k].flags & MF_RECENT);
     }
     if (k == (long)i) found = 1;

@@ -34,11 +34,12 @@
 #define MF_DRAFT 16u
 #define MF_RECENT 32u      /* session-only: first seen by this session */
 
+/* One message: 32 bytes (100,000 messages: 3.2 MB) and its name.  The
+ * Maildir flag letters we do not map are read from the name when needed. */
 typedef struct mbox_msg {
   uint32_t uid;
   unsigned flags;
-  char *name;            /* file name in cur/ (in the listing's arena unless own) */
-  char *extra_flags;     /* Maildir flag letters we do not map (kept as they are) */
+  char *name;            /* file name in cur/ (in an arena of the mbox unless own) */
   uint64_t ino;          /* the file's inode, from the directory listing */
   uint32_t cache_off;    /* its entry in the folder's cache (cache.h), 0 unknown */
   uint16_t own;          /* name was allocated on its own (after a rename) */
@@ -55,7 +56,11 @@ typedef struct mbox {
   size_t n;
   size_t cap;
   int readonly;
-  char *arena;               /* the names of the last listing */
+  char *arena;               /* the names of the first listing (SELECT) */
+  size_t arena_len;
+  char *arena2;              /* the names a refresh found changed or new: a
+                              * refresh keeps the names it finds unchanged
+                              * where they are, not a second copy */
   struct timespec cur_mt, new_mt;   /* cur/ and new/ when last listed */
   int listing_trusted;       /* that listing came a safe time after those */
   void *cache;               /* the folder's cache (cache.h), or NULL */

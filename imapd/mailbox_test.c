@@ -158,6 +158,94 @@ TEST(saved_listing)
   mbox_close(&mb);
 }
 
+/* cur/ and new/ times set to a fixed moment (a minute ago, same each call). */
+static void fix_dirs(const struct timespec *t)
+{
+  char p[512];
+  struct timespec ts[2];
+  ts[0] = ts[1] = *t;
+  snprintf(p, sizeof p, "%s/cur", dir); utimensat(AT_FDCWD, p, ts, 0);
+  snprintf(p, sizeof p, "%s/new", dir); utimensat(AT_FDCWD, p, ts, 0);
+}
+
+/* The saved listing (written in pieces, its checksum computed on the way)
+ * is what the next open reads: a change made behind its back with the
+ * directory times put back is not seen, which shows the file was used. */
+TEST(saved_listing_read_back)
+{
+  mbox mb;
+  char p[512], q[600], name[64];
+  size_t i, n0;
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  t.tv_sec -= 60;
+  t.tv_nsec = 123456789;
+  for (i = 0; i < 1500; i++) {   /* long names: the listing spans several write pieces */
+    snprintf(name, sizeof name, "%zu.M%zuP77Q%zu.a-rather-long-host-name.example", 5000 + i, i, i);
+    put("new", name);
+  }
+  CHECK(mbox_open(&mb, dir, 0));   /* names 1,500 new ones: renamed, then cur/ listed again */
+  CHECK(mb.n >= 1500 && mb.m[mb.n - 1].uid == mb.uidnext - 1);
+  for (i = mb.n - 1500; i < mb.n; i++)
+    if (!(mb.m[i].flags & MF_RECENT) || !strstr(mb.m[i].name, ",U=") || !strstr(mb.m[i].name, ".example,U=")) break;
+  CHECK(i == mb.n);
+  for (i = 1; i < mb.n; i++) if (mb.m[i - 1].uid >= mb.m[i].uid) break;
+  CHECK(i == mb.n);
+  mbox_close(&mb);
+  fix_dirs(&t);
+  CHECK(mbox_open(&mb, dir, 0));   /* lists cur/, saves the listing */
+  n0 = mb.n;
+  CHECK(n0 >= 1500);
+  CHECK(mbox_path(&mb, 100, p, sizeof p));
+  mbox_close(&mb);
+  snprintf(q, sizeof q, "%s.moved", p);
+  CHECK(rename(p, q) == 0);
+  fix_dirs(&t);
+  CHECK(mbox_open(&mb, dir, 0));   /* from the saved listing: the old name */
+  {
+    char again[512];
+    CHECK(mb.n == n0 && mbox_path(&mb, 100, again, sizeof again) && strcmp(again, p) == 0);
+  }
+  for (i = 1; i < mb.n; i++) if (mb.m[i - 1].uid >= mb.m[i].uid) break;
+  CHECK(i == mb.n);
+  mbox_close(&mb);
+  CHECK(rename(q, p) == 0);
+}
+
+/* A refresh keeps the names it finds unchanged where they are (no second
+ * copy), takes another session's flag change and removal, and hands a
+ * renamed message's own name over without freeing it twice. */
+TEST(refresh_keeps_names)
+{
+  mbox a, b;
+  char p[512];
+  const char *kept;
+  size_t added = 0, i;
+  CHECK(mbox_open(&a, dir, 0) && a.n > 300);
+  CHECK(mbox_open(&b, dir, 0) && b.n == a.n);
+  CHECK(mbox_set_flags(&a, 5, MF_SEEN | MF_FLAGGED));   /* a's own name now */
+  kept = a.m[7].name;
+  CHECK(mbox_set_flags(&b, 10, MF_ANSWERED));            /* changed by the other */
+  CHECK(mbox_path(&b, 20, p, sizeof p) && unlink(p) == 0);
+  {
+    const char *own5 = a.m[5].name;
+    ngone = 0;
+    CHECK(mbox_refresh(&a, &added, gone, 0));
+    CHECK(added == 0 && ngone == 1 && gone_seq[0] == 21 && a.n == b.n - 1);
+    CHECK(a.m[7].name == kept && a.m[5].name == own5 && a.m[5].own);
+  }
+  CHECK(a.m[10].uid == b.m[10].uid && (a.m[10].flags & MF_ANSWERED) && strcmp(a.m[10].name, b.m[10].name) == 0);
+  CHECK((a.m[5].flags & (MF_SEEN | MF_FLAGGED)) == (MF_SEEN | MF_FLAGGED));
+  for (i = 1; i < a.n; i++) if (a.m[i - 1].uid >= a.m[i].uid) break;
+  CHECK(i == a.n);
+  /* a second change, after one refresh: names in the refresh's own arena */
+  CHECK(mbox_set_flags(&b, 11, MF_DRAFT));
+  CHECK(mbox_refresh(&a, &added, gone, 0) && (a.m[10].flags & MF_ANSWERED) && (a.m[11].flags & MF_DRAFT));
+  CHECK(mbox_refresh(&a, &added, gone, 0) && a.n == b.n - 1);
+  mbox_close(&b);
+  mbox_close(&a);
+}
+
 int main(void)
 {
   char cmd[600];
@@ -165,6 +253,8 @@ int main(void)
   RUN(names);
   RUN(uids_survive_state_loss);
   RUN(saved_listing);
+  RUN(saved_listing_read_back);
+  RUN(refresh_keeps_names);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) return 1;
   return test_report();

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "condstore.h"
 #include "cte.h"
 #include "header.h"
 #include "imapd.h"
@@ -418,6 +419,7 @@ static int key(imap_parser *p, ctx *c, int depth)
         return header_has(c, hk[i], nd);
       }
   }
+  if (imap_is(k, "MODSEQ")) return cs_search_key(p, c->mb, c->i);
   if (imap_is(k, "BODY") || imap_is(k, "TEXT")) {
     if (!imap_sp(p) || !get_needle(p, c, &nd)) return -1;
     return text_has(c, imap_is(k, "BODY"), nd);
@@ -456,6 +458,7 @@ int search_match(mbox *mb, imap_parser *p, unsigned char *hit)
   static ctx c;
   size_t start = p->pos, i;
   int r = 1;
+  cs_search_reset();
   memset(&c, 0, sizeof c);
   c.mb = mb;
   c.ranges = ranges;
@@ -557,10 +560,12 @@ int search_command(mbox *mb, imap_parser *p, int uid, const char *tag, size_t ta
       max = i;
       count++;
     }
+  cs_search_hits(mb, hit);   /* the highest MODSEQ of the matches, if MODSEQ was a key */
   if (!opts) {
     out_puts("* SEARCH");
     for (i = 0; i < mb->n; i++)
       if (hit[i]) out_printf(" %u", uid ? (unsigned)mb->m[i].uid : (unsigned)(i + 1));
+    cs_search_tail();
     out_puts("\r\n");
   } else {
     if (opts & RET_SAVE) {
@@ -578,6 +583,7 @@ int search_command(mbox *mb, imap_parser *p, int uid, const char *tag, size_t ta
       if (count && (opts & RET_MAX)) out_printf(" MAX %u", uid ? (unsigned)mb->m[max].uid : (unsigned)(max + 1));
       if (count && (opts & RET_ALL)) { out_puts(" ALL "); out_set(mb, hit, uid); }
       if (opts & RET_COUNT) out_printf(" COUNT %zu", count);
+      cs_esearch_tail();
       out_puts("\r\n");
     }
   }

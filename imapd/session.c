@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "condstore.h"
 #include "copy.h"
 #include "flagwatch.h"
 #include "folders.h"
@@ -134,6 +135,7 @@ static void tagged(const char *tag, size_t tl, const char *fmt, ...)
 static void gone(size_t seq, void *ctx)
 {
   (void)ctx;
+  if (cs_qresync()) return;   /* cs_change_end reports VANISHED */
   out_printf("* %zu EXPUNGE\r\n", seq);
 }
 
@@ -227,6 +229,7 @@ static void updates(void)
   size_t added = 0, i, recent = 0;
   if (!S->selected) return;
   keyword_updates();
+  cs_change_begin(&S->mb);
   (void)flagwatch_begin(&S->mb);
   if (!mbox_refresh(&S->mb, &added, gone, 0)) {
     struct stat st;
@@ -242,12 +245,13 @@ static void updates(void)
     warn_sys("unable to read the mailbox");
     return;
   }
-  flagwatch_end(&S->mb);
+  if (!cs_condstore()) flagwatch_end(&S->mb);   /* else cs_change_end tells them, with MODSEQ */
   if (added) {
     out_printf("* %zu EXISTS\r\n", S->mb.n);
     for (i = 0; i < S->mb.n; i++) recent += (S->mb.m[i].flags & MF_RECENT) != 0;
     out_printf("* %zu RECENT\r\n", recent);
   }
+  cs_change_end(&S->mb, 1);
 }
 
 /* A mailbox name from the client (modified UTF-7, "." between levels) to
@@ -278,13 +282,15 @@ static void do_select(const char *tag, size_t tl, imap_parser *p, int readonly)
   sa name = SA_ZERO;
   char dir[MBOX_PATH_MAX];
   size_t i, recent = 0, unseen = 0;
-  if (!imap_astring(p, &name) || !imap_eol(p)) {
-    tagged(tag, tl, "BAD %s", p->err);
+  cs_select sel = CS_SELECT_ZERO;
+  if (!imap_astring(p, &name) || (imap_peek(p) == ' ' && !cs_select_parse(p, &sel)) || !imap_eol(p)) {
+    tagged(tag, tl, "BAD %s", p->err ? p->err : "syntax error");
     goto done;
   }
   searchres_reset();
   if (S->selected) {
     mbox_close(&S->mb);
+    cs_unselect();
     S->selected = 0;
     out_puts("* OK [CLOSED] previous mailbox closed\r\n");
   }
@@ -304,12 +310,14 @@ static void do_select(const char *tag, size_t tl, imap_parser *p, int readonly)
   if (unseen) out_printf("* OK [UNSEEN %zu] first unseen\r\n", unseen);
   out_printf("* OK [UIDVALIDITY %u] UIDs valid\r\n* OK [UIDNEXT %u] predicted next UID\r\n",
              (unsigned)S->mb.uidvalidity, (unsigned)S->mb.uidnext);
+  cs_select_done(&S->mb, &sel);
   tagged(tag, tl, "OK [%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE",
          readonly ? "EXAMINE" : "SELECT");
   log_info("%s select mailbox=%.*s messages=%zu", S->id, (int)(name.len > 100 ? 100 : name.len), name.s,
            S->mb.n);
 done:
   sa_free(&name);
+  sa_free(&sel.known);
 }
 
 /* Subscriptions: MAILDIR/subscriptions, one name per line (as Courier keeps
@@ -351,13 +359,13 @@ static int set_subscribed(const char *name, int on)
 }
 
 /* STATUS items, in the order asked. */
-enum { ST_MESSAGES, ST_RECENT, ST_UIDNEXT, ST_UIDVALIDITY, ST_UNSEEN };
+enum { ST_MESSAGES, ST_RECENT, ST_UIDNEXT, ST_UIDVALIDITY, ST_UNSEEN, ST_HIGHESTMODSEQ };
 #define STATUS_ITEMS_MAX 16
 
 /* "(" item *(SP item) ")": 1, or 0 with p->err. */
 static int parse_status_items(imap_parser *p, int *items, size_t *n)
 {
-  static const char *const names[] = { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", 0 };
+  static const char *const names[] = { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", 0 };
   imap_span item;
   size_t k;
   *n = 0;
@@ -374,7 +382,9 @@ static int parse_status_items(imap_parser *p, int *items, size_t *n)
   return 1;
 }
 
-static void out_status(const char *name, size_t nl, const folder_status *st, const int *items, size_t n)
+/* dir: the folder, for HIGHESTMODSEQ (condstore.h). */
+static void out_status(const char *name, size_t nl, const char *dir, const folder_status *st, const int *items,
+                       size_t n)
 {
   size_t i;
   out_puts("* STATUS ");
@@ -387,6 +397,7 @@ static void out_status(const char *name, size_t nl, const folder_status *st, con
     case ST_RECENT: out_printf("RECENT %zu", st->recent); break;
     case ST_UIDNEXT: out_printf("UIDNEXT %u", (unsigned)st->uidnext); break;
     case ST_UIDVALIDITY: out_printf("UIDVALIDITY %u", (unsigned)st->uidvalidity); break;
+    case ST_HIGHESTMODSEQ: out_printf("HIGHESTMODSEQ %llu", (unsigned long long)cs_highest_of(dir)); break;
     default: out_printf("UNSEEN %zu", st->unseen); break;
     }
   }
@@ -525,7 +536,7 @@ static void do_list(const char *tag, size_t tl, imap_parser *p, const char *verb
       folder_status st;
       sa nm = SA_ZERO;
       if (sa_copys(&nm, e->name) && mailbox_dir(&nm, dir, sizeof dir) && folder_status_get(dir, &st))
-        out_status(e->name, l, &st, items, nitems);
+        out_status(e->name, l, dir, &st, items, nitems);
       sa_free(&nm);
     }
   }
@@ -631,7 +642,7 @@ static void do_delete(const char *tag, size_t tl, imap_parser *p)
     goto done;
   }
   if (stat(dir, &st) < 0) { tagged(tag, tl, "NO [NONEXISTENT] no such mailbox"); goto done; }
-  if (S->selected && !strcmp(S->mb.dir, dir)) { mbox_close(&S->mb); S->selected = 0; }
+  if (S->selected && !strcmp(S->mb.dir, dir)) { mbox_close(&S->mb); cs_unselect(); S->selected = 0; }
   if (!rm_tree(dir)) { tagged(tag, tl, "NO [SERVERBUG] cannot delete"); goto done; }
   tagged(tag, tl, "OK DELETE completed");
   log_info("%s delete mailbox=%.*s", S->id, (int)(name.len > 100 ? 100 : name.len), name.s);
@@ -693,7 +704,7 @@ static void do_rename(const char *tag, size_t tl, imap_parser *p)
     if (S->selected && !strncmp(S->mb.dir, dfrom, fl) && (!S->mb.dir[fl] || S->mb.dir[fl] == '.')) {
       char nd[MBOX_PATH_MAX];
       if (snprintf(nd, sizeof nd, "%s%s", dto, S->mb.dir + fl) < (int)sizeof nd) memcpy(S->mb.dir, nd, sizeof nd);
-      else { mbox_close(&S->mb); S->selected = 0; }
+      else { mbox_close(&S->mb); cs_unselect(); S->selected = 0; }
     }
   }
   tagged(tag, tl, "OK RENAME completed");
@@ -724,7 +735,7 @@ static void do_status(const char *tag, size_t tl, imap_parser *p)
     tagged(tag, tl, "NO [SERVERBUG] cannot read the mailbox");
     goto done;
   }
-  out_status(name.s, name.len, &st, items, n);
+  out_status(name.s, name.len, dir, &st, items, n);
   tagged(tag, tl, "OK STATUS completed");
 done:
   sa_free(&name);
@@ -740,7 +751,10 @@ static void do_store(const char *tag, size_t tl, imap_parser *p, int uid)
   size_t i, nk;
   kw_name kws[KW_ARGS_MAX];
   uint32_t kwmask = 0, named;
-  if (!imap_seqset_parse(p, &set) || !imap_sp(p) || !imap_atom(p, &item) || !imap_sp(p)) goto bad;
+  cs_store cst = CS_STORE_ZERO;
+  if (!imap_seqset_parse(p, &set) || !imap_sp(p)) goto bad;
+  if (imap_peek(p) == '(' && !cs_store_parse(p, &cst)) goto bad;
+  if (!imap_atom(p, &item) || !imap_sp(p)) goto bad;
   if (set.searchres && !searchres_fill(&S->mb, &set, uid, &p->err)) goto bad;
   mode = item.s[0] == '+' ? 1 : item.s[0] == '-' ? -1 : 0;
   if (mode) { item.s++; item.len--; }
@@ -772,27 +786,52 @@ static void do_store(const char *tag, size_t tl, imap_parser *p, int uid)
   }
   named = kw_named(&selkw);
   imap_seqset_resolve(&set, uid ? (S->mb.n ? S->mb.m[S->mb.n - 1].uid : 0) : (uint32_t)S->mb.n);
+  cs_store_begin(&S->mb, &cst);
   for (i = 0; i < S->mb.n; i++) {
     unsigned nf, old = S->mb.m[i].flags & ~MF_RECENT;
     uint32_t ok = mbox_keywords(&S->mb, i), nkw;
     if (!imap_seqset_has(&set, uid ? S->mb.m[i].uid : (uint32_t)(i + 1))) continue;
+    if (!cs_store_allowed(&S->mb, i, &cst, uid ? S->mb.m[i].uid : (uint32_t)(i + 1))) continue;
     nf = mode > 0 ? old | flags : mode < 0 ? old & ~flags : flags;
     /* letters without a name stay as they are */
     nkw = mode > 0 ? ok | kwmask : mode < 0 ? ok & ~kwmask : kwmask | (ok & ~named);
     if (!mbox_set_flags_kw(&S->mb, i, nf, nkw)) { failed = 1; continue; }
-    if (!silent || uid) {
+    if (!silent || uid || cs_store_reports(&cst)) {
+      int with_uid = uid || cs_store_reports(&cst);   /* RFC 7162 3.1: UID and MODSEQ */
       out_printf("* %zu FETCH (", i + 1);
-      if (uid) out_printf("UID %u ", (unsigned)S->mb.m[i].uid);
-      out_puts("FLAGS ");
-      out_flags(&S->mb, i);
+      if (with_uid) out_printf("UID %u", (unsigned)S->mb.m[i].uid);
+      if (!silent || uid) { out_puts(with_uid ? " FLAGS " : "FLAGS "); out_flags(&S->mb, i); }
+      cs_store_item(&S->mb, i, &cst, nf != old || nkw != ok);
       out_puts(")\r\n");
     }
   }
+  if (cs_store_end(&S->mb, &cst, tag, tl, failed)) return;
   if (failed) tagged(tag, tl, "NO some flags could not be stored");
   else tagged(tag, tl, "OK STORE completed");
   return;
 bad:
   tagged(tag, tl, "BAD %s", p->err ? p->err : "syntax error");
+}
+
+/* UID EXPUNGE (RFC 4315): only the \Deleted messages of the set. */
+static void do_uid_expunge(const char *tag, size_t tl, imap_parser *p)
+{
+  static imap_range ranges[IMAP_SEQSET_MAX];
+  imap_seqset set = { ranges, IMAP_SEQSET_MAX, 0, 0 };
+  size_t i;
+  int failed = 0;
+  if (!imap_seqset_parse(p, &set) || !imap_eol(p)) { tagged(tag, tl, "BAD %s", p->err); return; }
+  if (S->mb.readonly) { tagged(tag, tl, "NO [READ-ONLY] mailbox is read-only"); return; }
+  imap_seqset_resolve(&set, S->mb.n ? S->mb.m[S->mb.n - 1].uid : 0);
+  cs_change_begin(&S->mb);
+  for (i = S->mb.n; i-- > 0;) {
+    if (!(S->mb.m[i].flags & MF_DELETED) || !imap_seqset_has(&set, S->mb.m[i].uid)) continue;
+    if (mbox_remove(&S->mb, i)) gone(i + 1, 0);
+    else failed = 1;
+  }
+  cs_change_end(&S->mb, 1);
+  if (failed) tagged(tag, tl, "NO [SERVERBUG] some messages remain");
+  else tagged(tag, tl, "OK %sUID EXPUNGE completed", cs_highest_code(&S->mb));
 }
 
 /* The letters in folder dir for the keywords names[0..n): adds the names
@@ -934,9 +973,11 @@ static void do_copy(const char *tag, size_t tl, imap_parser *p, int uid, int mov
   }
   if (move) {
     out_printf("* OK [COPYUID %u %.*s %.*s] moved\r\n", (unsigned)validity, (int)su.len, su.s, (int)du.len, du.s);
+    cs_change_begin(&S->mb);
     for (i = k; i-- > 0;)
-      if (mbox_remove(&S->mb, idx[i])) out_printf("* %zu EXPUNGE\r\n", idx[i] + 1);
-    tagged(tag, tl, "OK MOVE completed");
+      if (mbox_remove(&S->mb, idx[i])) gone(idx[i] + 1, 0);
+    cs_change_end(&S->mb, 1);
+    tagged(tag, tl, "OK %sMOVE completed", cs_highest_code(&S->mb));
   } else {
     tagged(tag, tl, "OK [COPYUID %u %.*s %.*s] COPY completed", (unsigned)validity, (int)su.len, su.s,
            (int)du.len, du.s);
@@ -1136,7 +1177,7 @@ int session_run(session *s)
     } else if (imap_is(verb, "RENAME") && !uid && imap_sp(&p)) {
       do_rename(tag.s, tag.len, &p);
     } else if (imap_is(verb, "ENABLE") && !uid) {
-      out_puts("* ENABLED\r\n");   /* no extension here needs enabling yet */
+      if (!cs_enable_command(&p, s->selected ? &s->mb : 0)) { tagged(tag.s, tag.len, "BAD %s", p.err ? p.err : "syntax error"); continue; }
       tagged(tag.s, tag.len, "OK ENABLE completed");
     } else if (imap_is(verb, "APPEND") && !uid && imap_sp(&p)) {
       do_append(tag.s, tag.len, &p);
@@ -1147,7 +1188,8 @@ int session_run(session *s)
                                 imap_is(verb, "CLOSE") || imap_is(verb, "UNSELECT"))) {
       tagged(tag.s, tag.len, "BAD select a mailbox first");
     } else if (imap_is(verb, "FETCH") && imap_sp(&p)) {
-      int fr = fetch_command(&s->mb, &p, uid);
+      int fr = cs_fetch_prepare(&s->mb, &p, uid) ? fetch_command(&s->mb, &p, uid) : 0;
+      cs_done(&s->mb);
       if (fr == 0) tagged(tag.s, tag.len, "BAD %s", p.err);
       else if (fr < 0) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages could not be read");
       else tagged(tag.s, tag.len, "OK FETCH completed");
@@ -1155,6 +1197,7 @@ int session_run(session *s)
       do_copy(tag.s, tag.len, &p, uid, imap_is(verb, "MOVE"));
     } else if (imap_is(verb, "SEARCH") && imap_sp(&p)) {
       int sr = search_command(&s->mb, &p, uid, tag.s, tag.len);
+      cs_done(&s->mb);
       if (sr == 0) tagged(tag.s, tag.len, "BAD %s", p.err);
       else if (sr == -2) tagged(tag.s, tag.len, "NO %s", p.err);
       else if (sr < 0) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages could not be read");
@@ -1162,6 +1205,7 @@ int session_run(session *s)
     } else if ((imap_is(verb, "SORT") || imap_is(verb, "THREAD")) && imap_sp(&p)) {
       int sort = imap_is(verb, "SORT");
       int sr = sort ? sort_command(&s->mb, &p, uid, tag.s, tag.len) : thread_command(&s->mb, &p, uid);
+      cs_done(&s->mb);
       if (sr == 0) tagged(tag.s, tag.len, "BAD %s", p.err ? p.err : "syntax error");
       else if (sr == -2) tagged(tag.s, tag.len, "NO %s", p.err);
       else if (sr < 0) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages could not be read");
@@ -1169,14 +1213,25 @@ int session_run(session *s)
     } else if (imap_is(verb, "STORE") && imap_sp(&p)) {
       do_store(tag.s, tag.len, &p, uid);
     } else if (imap_is(verb, "EXPUNGE") && !uid) {
+      int ok;
       if (!imap_eol(&p)) { tagged(tag.s, tag.len, "BAD %s", p.err); continue; }
       if (s->mb.readonly) { tagged(tag.s, tag.len, "NO [READ-ONLY] mailbox is read-only"); continue; }
-      if (!mbox_expunge(&s->mb, gone, 0)) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages remain");
-      else tagged(tag.s, tag.len, "OK EXPUNGE completed");
+      cs_change_begin(&s->mb);
+      ok = mbox_expunge(&s->mb, gone, 0);
+      cs_change_end(&s->mb, 1);
+      if (!ok) tagged(tag.s, tag.len, "NO [SERVERBUG] some messages remain");
+      else tagged(tag.s, tag.len, "OK %sEXPUNGE completed", cs_highest_code(&s->mb));
+    } else if (imap_is(verb, "EXPUNGE") && uid && imap_sp(&p)) {
+      do_uid_expunge(tag.s, tag.len, &p);
     } else if ((imap_is(verb, "CLOSE") || imap_is(verb, "UNSELECT")) && !uid) {
       if (!imap_eol(&p)) { tagged(tag.s, tag.len, "BAD %s", p.err); continue; }
-      if (imap_is(verb, "CLOSE") && !s->mb.readonly) (void)mbox_expunge(&s->mb, 0, 0);
+      if (imap_is(verb, "CLOSE") && !s->mb.readonly) {
+        cs_change_begin(&s->mb);
+        (void)mbox_expunge(&s->mb, 0, 0);
+        cs_change_end(&s->mb, 0);   /* CLOSE reports nothing; the expunges get their mod-sequence */
+      }
       mbox_close(&s->mb);
+      cs_unselect();
       s->selected = 0;
       searchres_reset();
       tagged(tag.s, tag.len, "OK %s completed", imap_is(verb, "CLOSE") ? "CLOSE" : "UNSELECT");

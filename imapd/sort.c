@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "condstore.h"
 #include "envaddr.h"
 #include "imapd.h"
 #include "msgdate.h"
@@ -137,6 +138,7 @@ static long select_hits(mbox *mb, imap_parser *p, unsigned char **hit, int *rc)
   }
   r = search_match(mb, p, *hit);
   if (r == 0) { free(*hit); *hit = 0; *rc = 0; return -1; }
+  cs_search_hits(mb, *hit);   /* MODSEQ criterion: the highest of the matches (RFC 7162 3.1.5) */
   for (i = 0; i < mb->n; i++) k += (*hit)[i] != 0;
   *rc = r;
   return (long)k;
@@ -183,6 +185,7 @@ static void esort(const mbox *mb, const uint32_t *sel, const uint32_t *ord, size
     }
   }
   if (opts & RET_COUNT) out_printf(" COUNT %zu", n);
+  cs_esearch_tail();
   out_puts("\r\n");
 #undef NUM
 }
@@ -302,6 +305,7 @@ int sort_command(mbox *mb, imap_parser *p, int uid, const char *tag, size_t tagl
       size_t m = sel[ord[i]];
       out_printf(" %u", uid ? (unsigned)mb->m[m].uid : (unsigned)(m + 1));
     }
+    cs_search_tail();
     out_puts("\r\n");
   }
   ret = failed ? -1 : 1;

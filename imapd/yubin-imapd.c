@@ -3,6 +3,7 @@
  * yubin-auth imap after a successful login, or directly for a
  * pre-authenticated session.  Interface: imapd/README.md.
  * Exit: 0 session over, 100 usage, 111 temporary failure. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,10 @@ int main(int argc, char **argv)
   if (!md || !*md) md = "./Maildir";
   if (stat(md, &st) < 0 || !S_ISDIR(st.st_mode)) die_sys(111, "unable to open the Maildir %s", md);
   signal(SIGPIPE, SIG_IGN);
+  /* the message list of a large folder is replaced on each refresh: large
+   * blocks always in mappings of their own, given back when freed (the
+   * threshold would otherwise rise to their size and keep them in the heap) */
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   /* after a login stage: say we have the mailbox, take what the client
    * pipelined; the login stage has sent the tagged OK */
   s.greeting = !authrun_status(AUTHRUN_READY);
