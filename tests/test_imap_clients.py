@@ -271,6 +271,7 @@ class Clients(unittest.TestCase):
     def test_apple_mail_ios(self):
         addr, pw = self.account_with_mail(["ios one"])
         m = tls_session(self.inst)
+        c = caps(m)
         raw(m, 'ID ("name" "iPhone Mail" "version" "20B110" "os" "iOS" "os-version" "16.1")')
         self.assertEqual(m.login(addr, pw)[0], "OK")
         tag, u = raw(m, 'ID ("name" "iPhone Mail" "version" "20B110" "os" "iOS" "os-version" "16.1")')
@@ -299,6 +300,37 @@ class Clients(unittest.TestCase):
         tag, u = raw(m, "UID FETCH %d (BODY.PEEK[]<100.100000>)" % uid)
         self.assertIn(b"BODY[]<100> {%d}" % (size - 100), u[0])
         self.assertTrue(u[0].rstrip(b")\r\n").endswith(whole[100:].rstrip(b"\r\n")))
+        m.logout()
+        if "QRESYNC" not in c:
+            return
+        # iOS comes back after the user worked on another device: QRESYNC
+        m = tls_session(self.inst, addr, pw)
+        raw(m, "ENABLE QRESYNC")
+        tag, u = raw(m, "SELECT INBOX")
+        validity = int(re.search(rb"UIDVALIDITY (\d+)", b"".join(u)).group(1))
+        highest = int(re.search(rb"HIGHESTMODSEQ (\d+)", b"".join(u)).group(1))
+        m.logout()
+        deliver(self.inst, addr, (PLAIN % (addr, "ios two", "i2", "two")).encode())
+        deliver(self.inst, addr, (PLAIN % (addr, "ios three", "i3", "three")).encode())
+        wait_count(self.inst, addr, 3)
+        other = starttls_session(self.inst, addr, pw)
+        other.select("INBOX")
+        tag, u = raw(other, "UID FETCH 1:* (FLAGS)")
+        later = sorted(uid_of(r) for r in u)
+        raw(other, "UID STORE %d +FLAGS (\\Deleted)" % uid)
+        raw(other, "EXPUNGE")
+        raw(other, "UID STORE %d +FLAGS (\\Flagged)" % later[1])
+        other.logout()
+        m = tls_session(self.inst, addr, pw)
+        raw(m, "ENABLE QRESYNC")
+        tag, u = raw(m, "SELECT INBOX (QRESYNC (%d %d))" % (validity, highest))
+        self.assertIn(b" OK", tag)
+        joined = b"".join(u)
+        self.assertRegex(joined, rb"\* VANISHED \(EARLIER\) %d\r\n" % uid)
+        changed = {uid_of(r): r for r in u if b" FETCH (" in r}
+        self.assertEqual(set(changed), set(later[1:]))       # the two new ones, one flagged
+        self.assertIn(b"\\Flagged", changed[later[1]])
+        self.assertNotIn(b"\\Flagged", changed[later[2]])
         m.logout()
 
     def test_android_k9(self):
@@ -336,9 +368,16 @@ class Clients(unittest.TestCase):
         tag, u = raw(m, "UID STORE %d +FLAGS.SILENT (\\Seen)" % uids[0])
         self.assertIn(b" OK", tag)
         tag, u = raw(m, "UID STORE %d +FLAGS.SILENT (\\Deleted)" % uids[1])
-        tag, u = raw(m, "EXPUNGE")
-        self.assertEqual(u, [b"* 2 EXPUNGE\r\n"])
-        tag, u = raw(m, "UID SEARCH 1:* NOT DELETED")
+        other = starttls_session(self.inst, addr, pw)     # deleted elsewhere, not expunged there
+        other.select("INBOX")
+        raw(other, "UID STORE %d +FLAGS.SILENT (\\Deleted)" % uids[0])
+        other.logout()
+        tag, u = raw(m, "UID EXPUNGE %d" % uids[1])     # UIDPLUS: only what this client deleted
+        self.assertIn(b" OK", tag)
+        self.assertIn(b"* 2 EXPUNGE\r\n", u)
+        tag, u = raw(m, "NOOP")                          # and hears of the other device's delete
+        self.assertTrue(any(r.startswith(b"* 1 FETCH") and b"\\Deleted" in r for r in u), u)
+        tag, u = raw(m, "UID SEARCH 1:* DELETED")
         self.assertEqual(u[0].split()[2:], [b"%d" % uids[0]])
         m.logout()
 
