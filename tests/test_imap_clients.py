@@ -430,6 +430,10 @@ class Clients(unittest.TestCase):
         phone = tls_session(self.inst, addr, pw)
         raw(desk, "SELECT INBOX")
         raw(phone, "SELECT INBOX")
+        cs = None
+        if "CONDSTORE" in caps(desk):        # a third client, with CONDSTORE on
+            cs = tls_session(self.inst, addr, pw)
+            raw(cs, "SELECT INBOX (CONDSTORE)")
         tag, u = raw(phone, "UID FETCH 1:* (FLAGS)")
         uids = [uid_of(r) for r in u]
         tag, u = raw(phone, "UID STORE %d +FLAGS (\\Seen \\Flagged)" % uids[0])
@@ -439,6 +443,11 @@ class Clients(unittest.TestCase):
         self.assertRegex(u[0], rb"^\* 1 FETCH \(")
         self.assertEqual(sorted(flags_of(u[0])), [b"\\Flagged", b"\\Recent", b"\\Seen"])
         self.assertIn(b"UID %d" % uids[0], u[0])
+        if cs:
+            tag, u = raw(cs, "NOOP")             # told once, with its MODSEQ
+            self.assertEqual(len([r for r in u if b"FETCH" in r]), 1, u)
+            self.assertRegex(u[0], rb"^\* 1 FETCH \(.*MODSEQ \(\d+\)")
+            cs.logout()
         itag = desk._new_tag()
         desk.send(itag + b" IDLE\r\n")
         self.assertTrue(desk.readline().startswith(b"+"))
