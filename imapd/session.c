@@ -796,11 +796,11 @@ static void do_store(const char *tag, size_t tl, imap_parser *p, int uid)
     /* letters without a name stay as they are */
     nkw = mode > 0 ? ok | kwmask : mode < 0 ? ok & ~kwmask : kwmask | (ok & ~named);
     if (!mbox_set_flags_kw(&S->mb, i, nf, nkw)) { failed = 1; continue; }
-    if (!silent || uid || cs_store_reports(&cst)) {
+    if (!silent || cs_store_reports(&cst)) {
       int with_uid = uid || cs_store_reports(&cst);   /* RFC 7162 3.1: UID and MODSEQ */
       out_printf("* %zu FETCH (", i + 1);
       if (with_uid) out_printf("UID %u", (unsigned)S->mb.m[i].uid);
-      if (!silent || uid) { out_puts(with_uid ? " FLAGS " : "FLAGS "); out_flags(&S->mb, i); }
+      if (!silent) { out_puts(with_uid ? " FLAGS " : "FLAGS "); out_flags(&S->mb, i); }
       cs_store_item(&S->mb, i, &cst, nf != old || nkw != ok);
       out_puts(")\r\n");
     }
