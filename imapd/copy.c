@@ -84,6 +84,34 @@ int copy_append(const char *dir, const char *data, size_t n, unsigned flags, uin
   return learn_uids(dir, &base, 1, uid, validity);
 }
 
+/* link() across file systems (a folder that is a link to another disk):
+ * the file is copied through dir/tmp/ instead, keeping its date. */
+static int copy_file(const char *from, const char *dir, const char *nm, const char *to)
+{
+  char tmp[MBOX_PATH_MAX], buf[65536];
+  struct stat sb;
+  int in, out, ok = 0;
+  ssize_t r;
+  if (snprintf(tmp, sizeof tmp, "%s/tmp/%s", dir, nm) >= (int)sizeof tmp) { errno = ENAMETOOLONG; return 0; }
+  if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0) return 0;
+  if (fstat(in, &sb) < 0 || (out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+    close(in);
+    return 0;
+  }
+  while ((r = read(in, buf, sizeof buf)) > 0)
+    if (!write_all(out, buf, (size_t)r)) break;
+  if (r == 0 && fsync(out) == 0) {
+    struct timespec ts[2] = { sb.st_atim, sb.st_mtim };
+    (void)futimens(out, ts);
+    ok = 1;
+  }
+  if (close(out) < 0) ok = 0;
+  close(in);
+  if (ok && rename(tmp, to) == 0) return 1;
+  { int e = errno; unlink(tmp); errno = e; }
+  return 0;
+}
+
 int copy_messages(mbox *src, const size_t *idx, size_t k, const uint32_t *kw, const char *dir,
                   uint32_t *validity,
                   sa *srcuids, sa *dstuids)
@@ -110,7 +138,8 @@ int copy_messages(mbox *src, const size_t *idx, size_t k, const uint32_t *kw, co
     }
     if (link(from, to) < 0 &&
         (errno != ENOENT || !mbox_relocate(src, idx[i]) || !mbox_path(src, idx[i], from, sizeof from) ||
-         link(from, to) < 0))
+         link(from, to) < 0) &&
+        (errno != EXDEV || !copy_file(from, dir, nm, to)))
       goto undo;   /* (ENOENT first: another session renamed it; then it is gone) */
     if (!(paths[i] = strdup(to))) { unlink(to); goto undo; }
     made++;
