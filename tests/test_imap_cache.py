@@ -5,11 +5,10 @@ with the same answers; flag changes, expunges and deliveries by others are
 followed; a message replaced under the same name is not answered from its
 old entry.  Pre-authenticated sessions (IMAP4_stream), and one login
 through the real services of an instance."""
-import imaplib, os, shutil, struct, tempfile, time, unittest
+import imaplib, os, struct, time, unittest
 
+from imaptest import IMAPD, MaildirCase
 from yubintest import BUILD, Instance, is_root
-
-IMAPD = os.path.join(BUILD, "yubin-imapd")
 CACHE = "yubin-imap.cache"
 ITEMS = "(INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY)"
 
@@ -67,42 +66,10 @@ NOHEADER = b"just a body, no header at all\n"
 LONG = b"From: long@example.org\nSubject: " + b"x" * 5000 + b"\n\nlong\n"
 
 
-class MaildirCase(unittest.TestCase):
-    """A Maildir in a temporary directory and pre-authenticated sessions on it."""
-
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="yubin-imap-cache-")
-        self.md = os.path.join(self.dir, "Maildir")
-        for sub in ("cur", "new", "tmp"):
-            os.makedirs(os.path.join(self.md, sub))
-        self.n = 0
-        self.sessions = []
-
-    def tearDown(self):
-        for s in self.sessions:
-            try:
-                s.shutdown()
-            except Exception:
-                pass
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def deliver(self, data):
-        self.n += 1
-        name = "%d.M%dP1Q%d.test,S=%d" % (1700000000 + self.n, self.n, self.n, len(data))
-        with open(os.path.join(self.md, "tmp", name), "wb") as f:
-            f.write(data)
-        os.rename(os.path.join(self.md, "tmp", name), os.path.join(self.md, "new", name))
-
-    def session(self):
-        os.environ["MAILDIR"] = self.md
-        s = imaplib.IMAP4_stream(IMAPD)
-        self.sessions.append(s)
-        self.assertEqual(s.select("INBOX")[0], "OK")
-        return s
-
-
 @unittest.skipUnless(os.path.exists(IMAPD), "yubin-imapd not built")
 class ImapCache(MaildirCase):
+    select_inbox = True
+
     def fetch_all(self, s, items=ITEMS):
         typ, data = s.fetch("1:*", items)
         self.assertEqual(typ, "OK")
@@ -307,6 +274,7 @@ def flat(data):
 class ImapSavedListing(MaildirCase):
     """A large folder's saved listing (yubin-imap.list) is used by the next
     SELECT only while cur/ and new/ are unchanged: never a stale view."""
+    select_inbox = True
 
     def exists(self, s):
         typ, data = s.select("INBOX")

@@ -4,11 +4,11 @@ states, clients that vanish mid-literal and mid-IDLE, a full filesystem under
 APPEND, and a password guesser.  Each answer is a clear tagged BAD or NO
 (with the RFC 5530 code where there is one), the session or the next one
 still works, and the sanitizer build reports nothing in the service logs."""
-import os, random, re, socket, subprocess, time, unittest
+import os, random, re, subprocess, time, unittest
 
 from yubintest import BUILD, is_root
 from imapclient import (start_instance, new_account, starttls_session, tls_session, raw, caps,
-                        san_errors, imap_port, read_response)
+                        san_errors)
 
 HDR = b"From: x@example.org\nTo: y@example.org\nSubject: %s\nMIME-Version: 1.0\n"
 

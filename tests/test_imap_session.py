@@ -3,11 +3,9 @@ pipe (IMAP4_stream) on a real Maildir: SELECT, FETCH (sizes, envelope,
 body structure, sections, partials), STORE, EXPUNGE, folders, UIDs that
 survive sessions and the loss of the UID state file, two sessions and a
 delivery at once, and bad input."""
-import imaplib, os, re, shutil, subprocess, tempfile, time, unittest
+import imaplib, os, re, subprocess, time, unittest
 
-from yubintest import BUILD
-
-IMAPD = os.path.join(BUILD, "yubin-imapd")
+from imaptest import IMAPD, MaildirCase
 
 PLAIN = (b"From: Alice Example <alice@example.org>\n"
          b"To: bob@example.com, carol@example.net\n"
@@ -38,36 +36,7 @@ MULTI = (b"From: c@example.org\n"
 
 
 @unittest.skipUnless(os.path.exists(IMAPD), "yubin-imapd not built")
-class ImapSession(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="yubin-imap-")
-        self.md = os.path.join(self.dir, "Maildir")
-        for sub in ("cur", "new", "tmp"):
-            os.makedirs(os.path.join(self.md, sub))
-        self.n = 0
-        self.sessions = []
-
-    def tearDown(self):
-        for s in self.sessions:
-            try:
-                s.shutdown()
-            except Exception:
-                pass
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def deliver(self, data):
-        self.n += 1
-        name = "%d.M%dP1Q%d.test,S=%d" % (1700000000 + self.n, self.n, self.n, len(data))
-        with open(os.path.join(self.md, "tmp", name), "wb") as f:
-            f.write(data)
-        os.rename(os.path.join(self.md, "tmp", name), os.path.join(self.md, "new", name))
-
-    def session(self):
-        os.environ["MAILDIR"] = self.md
-        s = imaplib.IMAP4_stream(IMAPD)
-        self.sessions.append(s)
-        return s
-
+class ImapSession(MaildirCase):
     def uids(self, s):
         typ, data = s.uid("FETCH", "1:*", "(UID)")
         self.assertEqual(typ, "OK")

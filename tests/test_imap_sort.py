@@ -2,15 +2,14 @@
 THREAD in yubin-imapd, driven by Python's imaplib over a pipe
 (IMAP4_stream) on a Maildir filled with crafted messages, and once through
 the real services after a login."""
-import base64, imaplib, os, re, shutil, tempfile, time, unittest
+import base64, imaplib, os, re, unittest
 
+from imaptest import IMAPD, MaildirCase
 from yubintest import BUILD
 try:
     from test_imap_login import ImapServer, PROGS
 except ImportError:          # the login stage is not there: the service test is skipped
     ImapServer, PROGS = None, ("yubin-imap-login",)
-
-IMAPD = os.path.join(BUILD, "yubin-imapd")
 
 
 def msg(subject=None, frm="someone@example.org", to="you@example.com", date=None, cc=None,
@@ -35,42 +34,13 @@ def msg(subject=None, frm="someone@example.org", to="you@example.com", date=None
     return ("\n".join(h) + "\n\n").encode() + (body if isinstance(body, bytes) else body.encode())
 
 
-class Base(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="yubin-imap-sort-")
-        self.md = os.path.join(self.dir, "Maildir")
-        for sub in ("cur", "new", "tmp"):
-            os.makedirs(os.path.join(self.md, sub))
-        self.n = 0
-        self.sessions = []
-
-    def tearDown(self):
-        for s in self.sessions:
-            try:
-                s.shutdown()
-            except Exception:
-                pass
-        shutil.rmtree(self.dir, ignore_errors=True)
+class Base(MaildirCase):
+    select_inbox = True
 
     def deliver(self, data, arrival=None):
-        """Delivers in order; arrival (seconds since the epoch) becomes the
-        INTERNALDATE (default: one minute apart, in delivery order)."""
-        self.n += 1
-        name = "%d.M%dP1Q%d.test,S=%d" % (1700000000 + self.n, self.n, self.n, len(data))
-        path = os.path.join(self.md, "tmp", name)
-        with open(path, "wb") as f:
-            f.write(data)
-        t = arrival if arrival is not None else 1790000000 + 60 * self.n
-        os.utime(path, (t, t))
-        os.rename(path, os.path.join(self.md, "new", name))
-
-    def session(self):
-        os.environ["MAILDIR"] = self.md
-        s = imaplib.IMAP4_stream(IMAPD)
-        self.sessions.append(s)
-        typ, _ = s.select("INBOX")
-        self.assertEqual(typ, "OK")
-        return s
+        """Delivers in order; arrival becomes the INTERNALDATE (default: one
+        minute apart, in delivery order)."""
+        super().deliver(data, arrival=arrival if arrival is not None else 1790000000 + 60 * (self.n + 1))
 
     def search(self, s, *crit, uid=False):
         typ, data = s.uid("SEARCH", *crit) if uid else s.search(None, *crit)
