@@ -3,7 +3,7 @@
 
 #include "cte.h"
 
-static int hexval(char c)
+int cte_hexval(char c)
 {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -11,7 +11,7 @@ static int hexval(char c)
   return -1;
 }
 
-static int b64val(char c)
+int cte_b64val(char c)
 {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -29,7 +29,7 @@ static int base64(const char *s, size_t n, sa *out)
   if (!sa_ready(out, out->len + n / 4 * 3 + 3)) return 0;
   for (i = 0; i < n; i++) {
     if (s[i] == '=') break;
-    if ((v = b64val(s[i])) < 0) continue;
+    if ((v = cte_b64val(s[i])) < 0) continue;
     acc = (acc << 6 | (unsigned)v) & 0xffffff;
     bits += 6;
     if (bits >= 8) {
@@ -46,8 +46,8 @@ static int qp(const char *s, size_t n, sa *out)
   if (!sa_ready(out, out->len + n)) return 0;
   while (i < n) {
     if (s[i] != '=') { if (!sa_catc(out, s[i])) return 0; i++; continue; }
-    if (i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-      if (!sa_catc(out, (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2])))) return 0;
+    if (i + 2 < n && cte_hexval(s[i + 1]) >= 0 && cte_hexval(s[i + 2]) >= 0) {
+      if (!sa_catc(out, (char)(cte_hexval(s[i + 1]) << 4 | cte_hexval(s[i + 2])))) return 0;
       i += 3;
       continue;
     }

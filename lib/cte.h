@@ -12,4 +12,9 @@
  * it is.  Returns 1, or 0 with errno (ERANGE past out's cap, ENOMEM). */
 int cte_decode(const char *enc, size_t elen, const char *s, size_t n, sa *out);
 
+/* The value of one hexadecimal digit (either case), or -1. */
+int cte_hexval(char c);
+/* The value of one base64 character (RFC 4648 alphabet; not "="), or -1. */
+int cte_b64val(char c);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cte.h"
 #include "rfc2047.h"
 
 /* Appends, keeping out->len at most max. */
@@ -148,24 +149,6 @@ int rfc2047_to_utf8(const char *cs, size_t cslen, const char *s, size_t n, sa *o
   return to_utf8(cs, cslen, s, n, out, SIZE_MAX);
 }
 
-static int hexval(char c)
-{
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-static int b64val(char c)
-{
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 /* The payload of a word, decoded, appended to out.  0 if malformed (EINVAL;
  * the callers tell it from ERANGE), or past RFC2047_OUT_MAX (ERANGE). */
 static int decode_payload(char enc, const char *t, size_t n, sa *out)
@@ -175,8 +158,8 @@ static int decode_payload(char enc, const char *t, size_t n, sa *out)
     for (i = 0; i < n; i++) {
       char c = t[i];
       if (c == '_') c = ' ';
-      else if (c == '=' && i + 2 < n && hexval(t[i + 1]) >= 0 && hexval(t[i + 2]) >= 0) {
-        c = (char)(hexval(t[i + 1]) << 4 | hexval(t[i + 2]));
+      else if (c == '=' && i + 2 < n && cte_hexval(t[i + 1]) >= 0 && cte_hexval(t[i + 2]) >= 0) {
+        c = (char)(cte_hexval(t[i + 1]) << 4 | cte_hexval(t[i + 2]));
         i += 2;
       }
       if (!put(out, &c, 1, RFC2047_OUT_MAX)) return 0;
@@ -191,7 +174,7 @@ static int decode_payload(char enc, const char *t, size_t n, sa *out)
     if (n - data > 2 || data % 4 == 1) { errno = EINVAL; return 0; }   /* malformed, not an error */
     for (i = 0; i < data; i++) {
       char c;
-      if ((v = b64val(t[i])) < 0) { errno = EINVAL; return 0; }
+      if ((v = cte_b64val(t[i])) < 0) { errno = EINVAL; return 0; }
       acc = (acc << 6 | (unsigned)v) & 0xffffff;
       bits += 6;
       if (bits >= 8) {
