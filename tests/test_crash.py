@@ -5,7 +5,7 @@ whose sendmail exited 0 must be in its Maildir.  Duplicates are allowed (a lost
 "done" mark may deliver twice); they are counted and printed."""
 import os, random, signal, threading, time, unittest
 
-from yubintest import Instance
+from yubintest import Instance, bin_processes
 
 N_MESSAGES = 300
 N_SENDERS = 20
@@ -14,17 +14,8 @@ VICTIMS = {"yubin-send", "yubin-local", "yubin-start", "yubin-lspawn", "yubin-cl
 
 
 def group_pids(root):
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            exe = os.readlink(f"/proc/{d}/exe")
-        except OSError:
-            continue
-        if os.path.dirname(exe) == os.path.join(root, "bin") and os.path.basename(exe) in VICTIMS:
-            out.append((int(d), os.path.basename(exe)))
-    return out
+    """(pid, name) of the send group's programs running now"""
+    return [(pid, name) for name, ps in bin_processes(root).items() if name in VICTIMS for _, _, pid in ps]
 
 
 class CrashTest(unittest.TestCase):

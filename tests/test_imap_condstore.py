@@ -558,7 +558,7 @@ class Condstore(unittest.TestCase):
 
 
 try:
-    from test_imap_login import ImapServer, MSG
+    from test_imap_login import ImapServer, MSG, mbsync_setup
 except ImportError:   # pragma: no cover
     ImapServer = None
 
@@ -627,19 +627,7 @@ class CondstoreService(unittest.TestCase):
         addr, pw, home = self.account()
         self.srv.deliver(addr, MSG)
         self.srv.deliver(addr, MSG.replace(b"imap test", b"second"))
-        local = self.srv.path("mbsync-" + addr.split("@")[0])
-        os.makedirs(os.path.join(local, "mail"))
-        conf = os.path.join(local, "mbsyncrc")
-        with open(conf, "w") as f:
-            f.write("IMAPAccount a\nHost 127.0.0.1\nPort %d\nUser %s\nPass %s\nSSLType None\n\n"
-                    "IMAPStore remote\nAccount a\n\n"
-                    "MaildirStore local\nPath %s/mail/\nInbox %s/mail/INBOX\nSubFolders Verbatim\n\n"
-                    "Channel ch\nFar :remote:\nNear :local:\nPatterns INBOX\nCreate Both\nSync All\n"
-                    "SyncState *\n" % (self.srv.port_stls, addr, pw, local, local))
-
-        def run():
-            p = subprocess.run(["mbsync", "-c", conf, "-a"], capture_output=True, text=True, timeout=60)
-            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        local, run = mbsync_setup(self.srv, addr, pw, "INBOX")
 
         def local_files():
             d = os.path.join(local, "mail", "INBOX")

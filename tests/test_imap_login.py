@@ -4,7 +4,7 @@ plain (STARTTLS through yubin-tlsd -s) and implicit TLS (yubin-tlsd), with
 Python's imaplib, raw sockets and curl."""
 import base64, imaplib, os, pwd, re, shutil, socket, subprocess, time, unittest
 
-from yubintest import BUILD, is_root
+from yubintest import BUILD, bin_processes, is_root
 from test_pop3 import ACCOUNT_UID, Pop3Server, tls_context
 
 PROGS = ("yubin-auth", "yubin-imapd", "yubin-imap-login", "yubin-tlsd")
@@ -27,6 +27,39 @@ class ImapServer(Pop3Server):
         tlsd = self.path("bin", "yubin-tlsd")
         self.port_stls = self.serve([tlsd, "-s", login])
         self.port_tls = self.serve([tlsd, login])
+
+
+class ServiceCase(unittest.TestCase):
+    """A fresh ImapServer for each test, LOGIN allowed over plain loopback."""
+    def setUp(self):
+        self.srv = ImapServer()
+        self.srv.setup()
+        self.srv.control("plainloopback", "")
+        self.srv.start()
+
+    def tearDown(self):
+        self.srv.cleanup()
+
+
+def mbsync_setup(srv, addr, pw, patterns):
+    """A directory for mbsync to sync addr's mail into (mail/INBOX, folders
+    beside it) and its configuration: plain IMAP on loopback, Patterns
+    patterns.  Returns (directory, a function running one sync)."""
+    local = srv.path("mbsync-" + addr.split("@")[0])
+    os.makedirs(os.path.join(local, "mail"))
+    conf = os.path.join(local, "mbsyncrc")
+    with open(conf, "w") as f:
+        f.write("IMAPAccount a\nHost 127.0.0.1\nPort %d\nUser %s\nPass %s\nSSLType None\n\n"
+                "IMAPStore remote\nAccount a\n\n"
+                "MaildirStore local\nPath %s/mail/\nInbox %s/mail/INBOX\nSubFolders Verbatim\n\n"
+                "Channel ch\nFar :remote:\nNear :local:\nPatterns %s\nCreate Both\nSync All\n"
+                "SyncState *\n" % (srv.port_stls, addr, pw, local, local, patterns))
+
+    def run():
+        p = subprocess.run(["mbsync", "-c", conf, "-a"], capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            raise AssertionError("mbsync exited %d: %s" % (p.returncode, p.stdout + p.stderr))
+    return local, run
 
 
 @unittest.skipUnless(all(os.path.exists(os.path.join(BUILD, p)) for p in PROGS), "IMAP not built")
@@ -158,19 +191,7 @@ class ImapLogin(unittest.TestCase):
         m.create("Work")
         m.append("Work", "(\\Seen)", None, MSG.replace(b"imap test", b"work one").replace(b"\n", b"\r\n"))
         m.logout()
-        local = self.srv.path("mbsync-" + addr.split("@")[0])
-        os.makedirs(os.path.join(local, "mail"))
-        conf = os.path.join(local, "mbsyncrc")
-        with open(conf, "w") as f:
-            f.write("IMAPAccount a\nHost 127.0.0.1\nPort %d\nUser %s\nPass %s\nSSLType None\n\n"
-                    "IMAPStore remote\nAccount a\n\n"
-                    "MaildirStore local\nPath %s/mail/\nInbox %s/mail/INBOX\nSubFolders Verbatim\n\n"
-                    "Channel ch\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\nSync All\n"
-                    "SyncState *\n" % (self.srv.port_stls, addr, pw, local, local))
-
-        def run():
-            p = subprocess.run(["mbsync", "-c", conf, "-a"], capture_output=True, text=True, timeout=60)
-            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        local, run = mbsync_setup(self.srv, addr, pw, "*")
 
         def files(folder):
             d = os.path.join(local, "mail", folder)
@@ -208,19 +229,7 @@ class ImapLogin(unittest.TestCase):
         m = self.imap()
         m.login(addr, pw)
         m.select("INBOX")
-        procs = {}
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                with open("/proc/%s/status" % pid) as f:
-                    st = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
-                exe = os.readlink("/proc/%s/exe" % pid)
-            except OSError:
-                continue
-            if exe.startswith(self.srv.dir):
-                procs.setdefault(os.path.basename(exe), []).append(
-                    (int(st["PPid"]), [int(x) for x in st["Uid"].split()], int(pid)))
+        procs = bin_processes(self.srv.dir)
         m.logout()
         sessions = procs["yubin-imapd"]
         self.assertEqual(len(sessions), 1)

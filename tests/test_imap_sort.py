@@ -7,9 +7,9 @@ import base64, imaplib, os, re, unittest
 from imaptest import IMAPD, MaildirCase
 from yubintest import BUILD
 try:
-    from test_imap_login import ImapServer, PROGS
+    from test_imap_login import ImapServer, PROGS, ServiceCase
 except ImportError:          # the login stage is not there: the service test is skipped
-    ImapServer, PROGS = None, ("yubin-imap-login",)
+    ImapServer, PROGS, ServiceCase = None, ("yubin-imap-login",), unittest.TestCase
 
 
 def msg(subject=None, frm="someone@example.org", to="you@example.com", date=None, cc=None,
@@ -304,18 +304,9 @@ class Thread(Base):
 
 
 @unittest.skipUnless(ImapServer and all(os.path.exists(os.path.join(BUILD, p)) for p in PROGS), "IMAP not built")
-class SortAfterLogin(unittest.TestCase):
+class SortAfterLogin(ServiceCase):
     """The same commands through the real service: login stage, yubin-auth,
     yubin-imapd under the account's uid."""
-    def setUp(self):
-        self.srv = ImapServer()
-        self.srv.setup()
-        self.srv.control("plainloopback", "")
-        self.srv.start()
-
-    def tearDown(self):
-        self.srv.cleanup()
-
     def test_sort_thread_esearch(self):
         addr, pw = "sorter@example.com", "pw-" + "z" * 10
         self.srv.add_account(addr, pw)

@@ -6,7 +6,7 @@ that the THREAD response is written out in pieces; SORT RETURN with SAVE
 real services after a login."""
 import email.utils, imaplib, os, re, unittest
 
-from test_imap_sort import Base, IMAPD, ImapServer, PROGS, msg
+from test_imap_sort import Base, IMAPD, ImapServer, PROGS, ServiceCase, msg
 from yubintest import BUILD
 
 
@@ -120,18 +120,9 @@ class SortSave(Base):
 
 
 @unittest.skipUnless(ImapServer and all(os.path.exists(os.path.join(BUILD, p)) for p in PROGS), "IMAP not built")
-class ThreadAfterLogin(unittest.TestCase):
+class ThreadAfterLogin(ServiceCase):
     """Through the real service: login stage, yubin-auth, yubin-imapd under
     the account's uid."""
-    def setUp(self):
-        self.srv = ImapServer()
-        self.srv.setup()
-        self.srv.control("plainloopback", "")
-        self.srv.start()
-
-    def tearDown(self):
-        self.srv.cleanup()
-
     def test_thread_and_sort_save(self):
         addr, pw = "threader@example.com", "pw-" + "t" * 10
         self.srv.add_account(addr, pw)

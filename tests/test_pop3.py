@@ -6,7 +6,7 @@ through yubin-tlsd -s) and implicit TLS (yubin-tlsd), as the s6 services of
 conf-templates/service/pop3d and pop3sd do with yubin-tcpd."""
 import ctypes, os, poplib, pwd, random, shutil, socket, ssl, subprocess, tempfile, time, unittest
 
-from yubintest import BUILD, is_root
+from yubintest import BUILD, bin_processes, is_root
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ACCOUNT_UID = 64201           # the test accounts' uid and gid when run as root
@@ -591,19 +591,7 @@ class Login(Pop3Test):
         addr, pw = self.account()
         self.srv.deliver(addr, MSG1)
         p = self.login(addr, pw)
-        procs = {}
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                with open("/proc/%s/status" % pid) as f:
-                    st = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
-                exe = os.readlink("/proc/%s/exe" % pid)
-            except OSError:
-                continue
-            if exe.startswith(self.srv.dir):
-                procs.setdefault(os.path.basename(exe), []).append(
-                    (int(st["PPid"]), [int(x) for x in st["Uid"].split()], int(pid)))
+        procs = bin_processes(self.srv.dir)
         p.quit()
         yubind = pwd.getpwnam("yubind").pw_uid
         sessions = procs["yubin-pop3d"]

@@ -5,22 +5,7 @@ The instance runs with control/retryscale 1000 (retries after 0.1 s, 0.4 s,
 0.9 s, ...) and control/queuelifetime 5 (seconds)."""
 import glob, os, re, signal, subprocess, threading, time, unittest
 
-from yubintest import Instance, is_root
-
-
-def proc_pids(root, names):
-    """pids of the processes running ROOT/bin/NAME for NAME in names"""
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            exe = os.readlink(f"/proc/{d}/exe")
-        except OSError:
-            continue
-        if os.path.dirname(exe) == os.path.join(root, "bin") and os.path.basename(exe) in names:
-            out.append(int(d))
-    return out
+from yubintest import Instance, bin_processes, is_root
 
 
 class SendTest(unittest.TestCase):
@@ -219,7 +204,7 @@ class SendTest(unittest.TestCase):
         for n in range(30):
             self.inst.sendmail(["carl@shop.example"], f"Subject: killed-{n}\n\nx\n")
             if n in (5, 15):
-                for pid in proc_pids(self.inst.dir, {"yubin-send"}):
+                for _, _, pid in bin_processes(self.inst.dir).get("yubin-send", []):
                     os.kill(pid, signal.SIGKILL)
         self.inst.wait_up("send")
         t0 = time.time()

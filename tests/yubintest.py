@@ -24,6 +24,26 @@ def is_root():
 DEMO_PORTS = (2525, 2587, 2465, 2110, 2995, 2143, 2993)
 
 
+def bin_processes(root):
+    """The programs running from ROOT/bin: {name: [(ppid, [uids], pid), ...]}
+    (uids: real, effective, saved, file system)."""
+    bindir = os.path.join(os.path.realpath(root), "bin")
+    procs = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            exe = os.readlink(f"/proc/{d}/exe")
+            with open(f"/proc/{d}/status") as f:
+                st = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        except OSError:
+            continue
+        if os.path.dirname(exe) == bindir:
+            procs.setdefault(os.path.basename(exe), []).append(
+                (int(st["PPid"]), [int(x) for x in st["Uid"].split()], int(d)))
+    return procs
+
+
 def instance_pids(root):
     """Every process whose executable or working directory is inside root:
     the services, their s6-supervise and s6-log, and whatever they started
