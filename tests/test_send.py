@@ -141,9 +141,9 @@ class SendTest(unittest.TestCase):
         self.inst.sendmail(["flaky@shop.example"], "Subject: flaky-one\n\nx\n")
         self.inst.wait_maildir("shop.example", "flaky", 1)
         self.assertEqual([m["Subject"] for m in self.inst.read_messages("shop.example", "flaky")], ["flaky-one"])
-        log = self.inst.log("send")
-        self.assertRegex(log, r"deferred to=<flaky@shop.example> channel=local")
-        self.assertRegex(log, r"delivered to=<flaky@shop.example> channel=local")
+        # the file is in the Maildir a moment before yubin-send logs the result
+        self.inst.wait_log("send", "delivered to=<flaky@shop.example> channel=local")
+        self.assertRegex(self.inst.log("send"), r"deferred to=<flaky@shop.example> channel=local")
         self.assertTrue(os.path.exists(os.path.join(self.inst.home("shop.example", "flaky"), "tried")))
 
     def test_queue_lifetime_expiry_bounces(self):
