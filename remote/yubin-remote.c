@@ -167,5 +167,12 @@ int main(int argc, char **argv)
     if (!write_all(1, line.s, line.len)) die_sys(111, "unable to write the report");
     sa_free(&line);
   }
+  for (i = 0; i < d.nrcpt; i++) sa_free(&d.res[i].text);
+  free(d.res);
+  sa_free(&data);
+  sa_free(&routes);
+  sa_free(&tlsd);
+  sa_free(&auth);
+  sa_free(&ca);
   return 0;
 }
